@@ -1,0 +1,150 @@
+import ms from 'ms';
+import { z } from 'zod';
+
+/** A duration in the Temporal / `ms` string form (`10s`, `3 days`, `500ms`), parsed to milliseconds. */
+export const durationMs = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value, ctx) => {
+    // `ms` returns undefined for garbage and NaN for some edge cases; both are a config error.
+    const parsed = /^\d+$/.test(value) ? Number(value) : (ms as (v: string) => number | undefined)(value);
+    if (parsed === undefined || !Number.isFinite(parsed) || parsed < 0) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 10s, 3 days, 500ms)` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const durationList = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const out: number[] = [];
+    for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const r = durationMs.safeParse(part);
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a duration (examples: 0s, 3 days)` });
+        return z.NEVER;
+      }
+      out.push(r.data);
+    }
+    return out.sort((a, b) => a - b);
+  });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Every environment variable memberops reads, with its default. Documented one-to-one in `.env.example`. */
+export const envSchema = z
+  .object({
+    /** `production` turns on the production guards (no test-mode Stripe key). */
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** HTTP port of the API. */
+    PORT: port.default(3000),
+    /** PostgreSQL connection string; unset under `npm start` means an embedded PostgreSQL under `.data/`. */
+    DATABASE_URL: optionalString,
+    /** host:port of the Temporal frontend; unset under `npm start` means a local dev server. */
+    TEMPORAL_ADDRESS: optionalString,
+    /** Temporal namespace. */
+    TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+    /** Task queue the worker polls and the API starts workflows on. */
+    TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('memberops'),
+    /** Stripe secret key, used by activities that call the Stripe API (portal links, cancellation, dispute lookup). */
+    STRIPE_SECRET_KEY: optionalString,
+    /** Signing secret of the Stripe webhook endpoint (`whsec_…`). Required. */
+    STRIPE_WEBHOOK_SECRET: z
+      .string({ error: 'is required (the signing secret of your Stripe webhook endpoint, whsec_…)' })
+      .trim()
+      .min(1, 'is required (the signing secret of your Stripe webhook endpoint, whsec_…)'),
+    /** Base URL of the Stripe API; only set it to point at a local stand-in in tests. */
+    STRIPE_API_BASE: optionalString.pipe(z.url().optional()),
+    /** How long a member keeps access after a failed payment. */
+    DUNNING_GRACE_PERIOD: durationMs.default(ms('3 days')),
+    /** Reminder offsets from the first failure, comma separated. */
+    DUNNING_REMINDERS: durationList.default([0, ms('3 days'), ms('7 days')]),
+    /** When an unpaid member is finally canceled, counted from the first failure. */
+    DUNNING_CANCEL_AFTER: durationMs.default(ms('14 days')),
+    /** What the final dunning step does: cancel the subscription in Stripe, or only mark it canceled here. */
+    DUNNING_FINAL_ACTION: z.enum(['cancel_in_stripe', 'mark_canceled']).default('mark_canceled'),
+    /** Intercom access token; unset turns CRM sync and Intercom messages off. */
+    INTERCOM_ACCESS_TOKEN: optionalString,
+    /** Base URL of the Intercom API (regional hosts, or a local stand-in in tests). */
+    INTERCOM_BASE_URL: optionalString.pipe(z.url().optional()),
+    /** Where the app's members update their card after the Billing Portal session ends. */
+    BILLING_PORTAL_RETURN_URL: optionalString.pipe(z.url().optional()),
+    /** pino log level. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.STRIPE_SECRET_KEY?.startsWith('sk_test_')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_SECRET_KEY'],
+        message: 'is a test-mode key (sk_test_…) but NODE_ENV=production',
+      });
+    }
+    if (env.DUNNING_CANCEL_AFTER < env.DUNNING_GRACE_PERIOD) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DUNNING_CANCEL_AFTER'],
+        message: 'must not be shorter than DUNNING_GRACE_PERIOD',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Durations of the dunning cycle, in milliseconds. A workflow keeps the policy its cycle started with. */
+export interface DunningPolicy {
+  gracePeriodMs: number;
+  remindersMs: number[];
+  cancelAfterMs: number;
+  finalAction: 'cancel_in_stripe' | 'mark_canceled';
+}
+
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  port: number;
+  databaseUrl?: string;
+  temporal: { address?: string; namespace: string; taskQueue: string };
+  stripe: { secretKey?: string; webhookSecret: string; apiBase?: string };
+  dunning: DunningPolicy;
+  intercom: { accessToken?: string; baseUrl?: string };
+  billingPortalReturnUrl?: string;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = result.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE },
+    dunning: {
+      gracePeriodMs: e.DUNNING_GRACE_PERIOD,
+      remindersMs: e.DUNNING_REMINDERS,
+      cancelAfterMs: e.DUNNING_CANCEL_AFTER,
+      finalAction: e.DUNNING_FINAL_ACTION,
+    },
+    intercom: { accessToken: e.INTERCOM_ACCESS_TOKEN, baseUrl: e.INTERCOM_BASE_URL },
+    billingPortalReturnUrl: e.BILLING_PORTAL_RETURN_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}
