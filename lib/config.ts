@@ -8,7 +8,7 @@ export const durationMs = z
   .min(1)
   .transform((value, ctx) => {
     // `ms` returns undefined for garbage and NaN for some edge cases; both are a config error.
-    const parsed = /^\d+$/.test(value) ? Number(value) : (ms as (v: string) => number | undefined)(value);
+    const parsed = /^\d+$/.test(value) ? Number(value) : (ms(value as ms.StringValue) as number | undefined);
     if (parsed === undefined || !Number.isFinite(parsed) || parsed < 0) {
       ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 10s, 3 days, 500ms)` });
       return z.NEVER;

@@ -2,6 +2,7 @@
  * Signals, queries, updates and their payload types: the one contract between `api/` and `workflows/`.
  * Deterministic, dependency-free (only the workflow SDK's define* helpers).
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const MEMBERSHIP_STATUSES = ['none', 'trialing', 'active', 'grace_period', 'past_due', 'canceled', 'refunded'] as const;
@@ -144,3 +145,10 @@ export interface MembershipView {
 export const stripeEventSignal = defineSignal<[MemberEvent]>('stripeEvent');
 /** The canonical membership state. */
 export const membershipQuery = defineQuery<MembershipView>('membership');
+
+/** Custom search attributes, registered at start-up (see lib/search-attributes.ts). */
+export const membershipStatusKey = defineSearchAttributeKey('MembershipStatus', SearchAttributeType.KEYWORD);
+export const stripeCustomerIdKey = defineSearchAttributeKey('StripeCustomerId', SearchAttributeType.KEYWORD);
+
+/** Business id of a member's workflow. */
+export const memberWorkflowId = (customerId: string): string => `member-${customerId}`;

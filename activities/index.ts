@@ -1,0 +1,50 @@
+/**
+ * All I/O of memberops. `createActivities` receives its clients (built only in `worker/`), so tests can
+ * point the same code at local stand-ins.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type Stripe from 'stripe';
+import type { Config } from '../lib/config';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import type { WorkerSettings } from '../workflows/membership';
+import type { CrmSync, CrmSyncInput } from './crm-types';
+import type { MemberMessenger } from './messenger';
+import { createNotifierActivities } from './notifier';
+import { createProjectionActivities } from './projection';
+import { createStripeActivities } from './stripe-billing';
+
+export interface ActivityDeps {
+  db: Db;
+  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl'>;
+  log: Logger;
+  messenger: MemberMessenger;
+  stripe?: Stripe;
+  crm?: CrmSync;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { db, config, log, stripe, crm } = deps;
+  return {
+    /** The worker's current dunning policy and feature switches (a local activity: recorded, not re-read on replay). */
+    async loadWorkerSettings(): Promise<WorkerSettings> {
+      return { dunning: config.dunning, crmEnabled: !!crm };
+    },
+    ...createProjectionActivities(db),
+    ...createNotifierActivities({
+      db,
+      log,
+      messenger: deps.messenger,
+      stripe,
+      billingPortalReturnUrl: config.billingPortalReturnUrl,
+    }),
+    ...createStripeActivities({ stripe, log }),
+    /** Brings the member's CRM contact in line with the membership (attributes and lifecycle tags). */
+    async syncCrmContact(input: CrmSyncInput): Promise<{ contactId: string | null }> {
+      if (!crm) throw ApplicationFailure.nonRetryable('CRM sync is off (no INTERCOM_ACCESS_TOKEN)', 'CrmDisabled');
+      return crm.syncContact(input);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,48 @@
+/** Starts the HTTP API on a port; used by `npm run api`, `npm start` and the tests. */
+import type { Client } from '@temporalio/client';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Stripe from 'stripe';
+import type { Config } from '../lib/config';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { createApp, type AppDeps } from './app';
+
+export interface ApiServer {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(
+  config: Pick<Config, 'port' | 'temporal' | 'stripe'> & Partial<Pick<Config, 'intercom'>>,
+  deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
+): Promise<ApiServer> {
+  const app = createApp({
+    metrics: createMetrics(),
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    webhookSecret: config.stripe.webhookSecret,
+    readinessDetails: () => ({ crmSync: config.intercom?.accessToken ? 'on' : 'off (INTERCOM_ACCESS_TOKEN not set)' }),
+    ...deps,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, '0.0.0.0', () => resolve(s));
+    s.once('error', reject);
+  });
+  // Stripe keeps connections alive between deliveries; keep the socket longer than typical proxies.
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,86 @@
+/** The one module that talks to PostgreSQL: a pg.Pool, parameterised queries, migrations, close(). */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+export const MIGRATIONS_DIR = path.join(__dirname, '..', 'db', 'migrations');
+
+export interface Db {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<R[]>;
+  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly pool: Pool;
+}
+
+export function createDb(url: string, opts: { max?: number; connectionTimeoutMillis?: number } = {}): Db {
+  const pool = new Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    // Fail fast when PostgreSQL is down so webhooks answer 503 (Stripe retries) instead of hanging.
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return {
+    pool,
+    async query<R extends QueryResultRow>(text: string, params: unknown[] = []) {
+      const res = await pool.query<R>(text, params);
+      return res.rows;
+    },
+    async transaction<T>(fn: (client: PoolClient) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** Applies numbered SQL files in order, each in its own transaction, under an advisory lock. Throws on failure. */
+export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  const client = await db.pool.connect();
+  try {
+    // Several processes (API and worker) may start together: one migrates, the others wait.
+    await client.query('SELECT pg_advisory_lock(727274)');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const file of files) {
+      if (done.has(file)) continue;
+      const sql = await readFile(path.join(dir, file), 'utf8');
+      try {
+        await client.query('BEGIN');
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new Error(`Migration ${file} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      applied.push(file);
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,28 @@
+/** `npm run worker`: the Temporal worker alone, against given PostgreSQL and Temporal servers. */
+import { createDb, migrate } from '../lib/db';
+import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
+import { buildWorker } from './run';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = entryLogger(config, 'memberops-worker');
+  if (!config.databaseUrl || !config.temporal.address) {
+    log.fatal('npm run worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides local ones)');
+    process.exit(1);
+  }
+  const db = createDb(config.databaseUrl);
+  await migrate(db);
+  const { worker, connection } = await buildWorker(config, db, log);
+  onShutdown(log, async () => {
+    worker.shutdown();
+  });
+  log.info({ taskQueue: config.temporal.taskQueue }, 'memberops worker polling');
+  await worker.run();
+  await connection.close();
+  await db.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`memberops worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

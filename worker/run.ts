@@ -1,0 +1,34 @@
+/** Builds clients from the config and runs the worker (used by `npm run worker` and `npm start`). */
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Config } from '../lib/config';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { createStripeClient } from '../lib/clients';
+import { createLogMessenger } from '../activities/messenger';
+import { createIntercomIntegration } from '../activities/intercom';
+import { createMemberopsWorker } from './create-worker';
+
+export async function buildWorker(config: Config, db: Db, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is not set');
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const stripe = config.stripe.secretKey
+    ? createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase })
+    : undefined;
+  const intercom = config.intercom.accessToken
+    ? createIntercomIntegration({ token: config.intercom.accessToken, baseUrl: config.intercom.baseUrl, db, log })
+    : undefined;
+  if (!intercom) log.info('CRM sync is off: INTERCOM_ACCESS_TOKEN is not set (notices are logged, not sent)');
+  if (!stripe) log.info('Stripe API calls are off: STRIPE_SECRET_KEY is not set (no portal links, no cancel_in_stripe)');
+  const worker = await createMemberopsWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db,
+    config,
+    log,
+    stripe,
+    messenger: intercom?.messenger ?? createLogMessenger(log),
+    crm: intercom?.crm,
+  });
+  return { worker, connection };
+}

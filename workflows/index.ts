@@ -1,0 +1,2 @@
+/** Workflow entry point for the worker bundle. Deterministic code only. */
+export { membershipWorkflow } from './membership';
