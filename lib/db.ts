@@ -1,9 +1,17 @@
 /** The one module that talks to PostgreSQL: a pg.Pool, parameterised queries, migrations, close(). */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 
-export const MIGRATIONS_DIR = path.join(__dirname, '..', 'db', 'migrations');
+/** db/migrations of the project, found from source (lib/) and from a build (dist/lib/) alike. */
+export const MIGRATIONS_DIR = ((): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'db', 'migrations');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.join(__dirname, '..', 'db', 'migrations');
+  }
+})();
 
 export interface Db {
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<R[]>;

@@ -1,5 +1,7 @@
 /** Builds clients from the config and runs the worker (used by `npm run worker` and `npm start`). */
+import { Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { ensureSearchAttributes } from '../lib/search-attributes';
 import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
@@ -10,6 +12,13 @@ import { createMemberopsWorker } from './create-worker';
 
 export async function buildWorker(config: Config, db: Db, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is not set');
+  // Any Temporal server (dev server reopening its db file, a self-hosted cluster): register the attributes idempotently.
+  const admin = await Connection.connect({ address: config.temporal.address });
+  try {
+    await ensureSearchAttributes(admin, config.temporal.namespace, (m) => log.info(m));
+  } finally {
+    await admin.close();
+  }
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const stripe = config.stripe.secretKey
     ? createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase })

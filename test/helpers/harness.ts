@@ -1,0 +1,163 @@
+/**
+ * A real memberops for a test file: worker and API against the suite's Temporal dev server and PostgreSQL,
+ * on a task queue of its own, with the HTTP API on a real socket.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { MemberMessenger } from '../../activities/messenger';
+import { createLogMessenger } from '../../activities/messenger';
+import type { CrmSync } from '../../activities/crm-types';
+import { startApiServer, type ApiServer } from '../../api/server';
+import { loadConfig, type Config } from '../../lib/config';
+import { createDb, migrate, type Db } from '../../lib/db';
+import { createLogger, type Logger } from '../../lib/logger';
+import { createMemberopsWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
+import type { AppDeps } from '../../api/app';
+import { sign, type StripeEventJson } from './stripe-events';
+import { waitFor } from './wait-for';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Workflow code is bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined } as never });
+  return bundle;
+}
+
+export function testEnv(): { temporalAddress: string; databaseUrl: string } {
+  const temporalAddress = process.env['MEMBEROPS_TEST_TEMPORAL_ADDRESS'];
+  const databaseUrl = process.env['MEMBEROPS_TEST_DATABASE_URL'];
+  if (!temporalAddress || !databaseUrl) throw new Error('test global setup did not run (MEMBEROPS_TEST_* env vars missing)');
+  return { temporalAddress, databaseUrl };
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  temporalAddress?: string;
+  messenger?: MemberMessenger;
+  crm?: CrmSync;
+  stripe?: Stripe;
+  /** Don't start a worker (tests that run their own, e.g. in a child process). */
+  noWorker?: boolean;
+  appDeps?: Partial<AppDeps>;
+}
+
+export interface Harness {
+  config: Config;
+  db: Db;
+  api: ApiServer;
+  temporal: Client;
+  log: Logger;
+  worker?: Worker;
+  /** Signs and POSTs a Stripe event to the webhook; returns the HTTP status and body. */
+  post(event: StripeEventJson | string, opts?: { signature?: string | null; timestamp?: number }): Promise<{ status: number; body: unknown }>;
+  get(path: string): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any endpoint
+  waitForStatus(memberId: string, status: string, timeoutMs?: number): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON body
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const env = testEnv();
+  const taskQueue = `memberops-test-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    STRIPE_WEBHOOK_SECRET: `whsec_test_${randomBytes(16).toString('hex')}`,
+    DATABASE_URL: env.databaseUrl,
+    TEMPORAL_ADDRESS: opts.temporalAddress ?? env.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PORT: '0',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...opts.env,
+  });
+  const log = createLogger({ level: config.logLevel, name: 'test' });
+  const db = createDb(config.databaseUrl as string);
+  await migrate(db);
+  const connection = await Connection.connect({ address: config.temporal.address as string });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const api = await startApiServer(config, { db, temporal, log, stripe: opts.stripe, ...opts.appDeps });
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  const startWorker = async (): Promise<void> => {
+    nativeConnection = await NativeConnection.connect({ address: config.temporal.address as string });
+    worker = await createMemberopsWorker({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      db,
+      config,
+      log,
+      stripe: opts.stripe,
+      messenger: opts.messenger ?? createLogMessenger(log),
+      crm: opts.crm,
+    });
+    workerRun = worker.run();
+  };
+  const stopWorker = async (): Promise<void> => {
+    if (!worker) return;
+    worker.shutdown();
+    await workerRun;
+    await nativeConnection?.close();
+    worker = undefined;
+  };
+  if (!opts.noWorker) await startWorker();
+
+  const h: Harness = {
+    config,
+    db,
+    api,
+    temporal,
+    log,
+    get worker() {
+      return worker;
+    },
+    async post(event, o = {}) {
+      const payload = typeof event === 'string' ? event : JSON.stringify(event);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const signature = o.signature === undefined ? sign(payload, config.stripe.webhookSecret, o.timestamp) : o.signature;
+      if (signature !== null) headers['stripe-signature'] = signature;
+      const res = await fetch(`${api.url}/webhooks/stripe`, { method: 'POST', headers, body: payload });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // non-JSON error page: keep the text
+      }
+      return { status: res.status, body };
+    },
+    async get(path) {
+      const res = await fetch(`${api.url}${path}`);
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the text
+      }
+      return { status: res.status, body };
+    },
+    async waitForStatus(memberId, status, timeoutMs = 20_000) {
+      return waitFor(
+        async () => {
+          const r = await h.get(`/members/${encodeURIComponent(memberId)}`);
+          return r.status === 200 && r.body.status === status ? r.body : undefined;
+        },
+        { timeoutMs, description: `member ${memberId} to reach ${status}` },
+      );
+    },
+    stopWorker,
+    startWorker,
+    async close() {
+      await stopWorker();
+      await api.close();
+      await connection.close();
+      await db.close();
+    },
+  };
+  return h;
+}
