@@ -1,0 +1,108 @@
+/**
+ * Runs the support classifier over a labelled corpus and prints, per intent, how often it is right and how
+ * much it answers without a person, as a markdown table for the README.
+ *
+ *   npx tsx scripts/support-report.ts [corpus.json]   (default: test/data/support-corpus.json)
+ *
+ * The test suite imports the same functions, so the README figures and the asserted figures cannot drift.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { MEMBERSHIP_STATUSES } from '../workflows/messages';
+import {
+  classifySupportRequest,
+  SUPPORT_INTENTS,
+  type SupportClassification,
+  type SupportIntent,
+} from '../lib/support/classifier';
+
+export const DEFAULT_CORPUS_PATH = path.join(__dirname, '..', 'test', 'data', 'support-corpus.json');
+
+const corpusEntrySchema = z.object({
+  subject: z.string().optional(),
+  body: z.string().min(1),
+  member: z.object({ status: z.enum(MEMBERSHIP_STATUSES), allowed: z.boolean() }).optional(),
+  expectedIntent: z.enum(SUPPORT_INTENTS),
+});
+export type CorpusEntry = z.infer<typeof corpusEntrySchema>;
+
+/** Reads and validates a corpus file; a malformed entry fails with its index and field. */
+export function loadSupportCorpus(file = DEFAULT_CORPUS_PATH): CorpusEntry[] {
+  return z.array(corpusEntrySchema).parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export interface CorpusResult {
+  entry: CorpusEntry;
+  result: SupportClassification;
+}
+
+export interface IntentFigures {
+  intent: SupportIntent | 'named intents';
+  messages: number;
+  /** Classified as the expected intent. */
+  correct: number;
+  /** Answered automatically (auto_reply or billing_flow) with the right intent: no person needed. */
+  resolvedWithoutHuman: number;
+  /** Answered automatically with the wrong intent: the member got the wrong reply. */
+  wrongAutomatic: number;
+}
+
+export interface SupportReport {
+  results: CorpusResult[];
+  /** One row per intent, then the five named intents together. */
+  rows: IntentFigures[];
+  named: IntentFigures;
+}
+
+const NAMED_INTENTS = SUPPORT_INTENTS.filter((i) => i !== 'other');
+
+function figures(intent: IntentFigures['intent'], results: readonly CorpusResult[]): IntentFigures {
+  const automatic = results.filter(({ result }) => result.route !== 'human');
+  return {
+    intent,
+    messages: results.length,
+    correct: results.filter(({ entry, result }) => result.intent === entry.expectedIntent).length,
+    resolvedWithoutHuman: automatic.filter(({ entry, result }) => result.intent === entry.expectedIntent).length,
+    wrongAutomatic: automatic.filter(({ entry, result }) => result.intent !== entry.expectedIntent).length,
+  };
+}
+
+export function evaluateSupportCorpus(corpus: readonly CorpusEntry[]): SupportReport {
+  const results = corpus.map((entry) => ({ entry, result: classifySupportRequest(entry) }));
+  const byExpected = (intents: readonly SupportIntent[]) =>
+    results.filter(({ entry }) => intents.includes(entry.expectedIntent));
+  return {
+    results,
+    rows: SUPPORT_INTENTS.map((intent) => figures(intent, byExpected([intent]))),
+    named: figures('named intents', byExpected(NAMED_INTENTS)),
+  };
+}
+
+/** 0.9 → "90%"; an empty row shows a dash rather than NaN. */
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '–' : `${Math.round((part / whole) * 100)}%`;
+}
+
+export function accuracy(row: IntentFigures): number {
+  return row.messages === 0 ? 0 : row.correct / row.messages;
+}
+
+export function formatSupportReport(report: SupportReport): string {
+  const line = (row: IntentFigures, label: string) =>
+    `| ${label} | ${row.messages} | ${percent(row.correct, row.messages)} | ` +
+    `${percent(row.resolvedWithoutHuman, row.messages)} | ${row.wrongAutomatic} |`;
+  return [
+    '| Intent | Messages | Accuracy | Resolved without a human | Wrong automatic answers |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...report.rows.map((row) => line(row, `\`${row.intent}\``)),
+    line(report.named, '**five named intents**'),
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const file = process.argv[2] ? path.resolve(process.argv[2]) : DEFAULT_CORPUS_PATH;
+  const report = evaluateSupportCorpus(loadSupportCorpus(file));
+  console.log(`Support classifier on ${path.relative(process.cwd(), file)} (${report.results.length} messages)\n`);
+  console.log(formatSupportReport(report));
+}
