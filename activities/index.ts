@@ -16,7 +16,7 @@ import { createStripeActivities } from './stripe-billing';
 
 export interface ActivityDeps {
   db: Db;
-  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl'>;
+  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'>;
   log: Logger;
   messenger: MemberMessenger;
   stripe?: Stripe;
@@ -28,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** The worker's current dunning policy and feature switches (a local activity: recorded, not re-read on replay). */
     async loadWorkerSettings(): Promise<WorkerSettings> {
-      return { dunning: config.dunning, crmEnabled: !!crm };
+      return { dunning: config.dunning, crmEnabled: !!crm, historyLimit: config.memberHistoryLimit };
     },
     ...createProjectionActivities(db),
     ...createNotifierActivities({

@@ -71,6 +71,8 @@ export const envSchema = z
     DUNNING_CANCEL_AFTER: durationMs.default(ms('14 days')),
     /** What the final dunning step does: cancel the subscription in Stripe, or only mark it canceled here. */
     DUNNING_FINAL_ACTION: z.enum(['cancel_in_stripe', 'mark_canceled']).default('mark_canceled'),
+    /** A member workflow continues-as-new after this many history events (or earlier when Temporal suggests it). */
+    MEMBER_HISTORY_LIMIT: z.coerce.number().int().min(20).max(50_000).default(5000),
     /** Intercom access token; unset turns CRM sync and Intercom messages off. */
     INTERCOM_ACCESS_TOKEN: optionalString,
     /** Base URL of the Intercom API (regional hosts, or a local stand-in in tests). */
@@ -114,6 +116,7 @@ export interface Config {
   temporal: { address?: string; namespace: string; taskQueue: string };
   stripe: { secretKey?: string; webhookSecret: string; apiBase?: string };
   dunning: DunningPolicy;
+  memberHistoryLimit: number;
   intercom: { accessToken?: string; baseUrl?: string };
   billingPortalReturnUrl?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       cancelAfterMs: e.DUNNING_CANCEL_AFTER,
       finalAction: e.DUNNING_FINAL_ACTION,
     },
+    memberHistoryLimit: e.MEMBER_HISTORY_LIMIT,
     intercom: { accessToken: e.INTERCOM_ACCESS_TOKEN, baseUrl: e.INTERCOM_BASE_URL },
     billingPortalReturnUrl: e.BILLING_PORTAL_RETURN_URL,
     logLevel: e.LOG_LEVEL,

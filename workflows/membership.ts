@@ -124,13 +124,16 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     }
   };
 
+  const shouldContinueAsNew = (): boolean =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
+
   publish();
   if (!input.state) projection.pushCoalesced(state.version);
 
   for (;;) {
     const deadline = nextDeadline(state);
     if (queue.length === 0) {
-      const wake = (): boolean => queue.length > 0 || (workflowInfo().continueAsNewSuggested && lanes.every((l) => l.idle()));
+      const wake = (): boolean => queue.length > 0 || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
       if (!deadline) await condition(wake);
       else {
         const waitMs = deadline.atMs - Date.now();
@@ -152,11 +155,11 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     }
     apply(reduce(state, { kind: 'tick', nowMs: Date.now() }));
 
-    if (workflowInfo().continueAsNewSuggested && lanes.every((l) => l.idle()) && queue.length === 0) {
+    if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && queue.length === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof membershipWorkflow>({ customerId: state.customerId, state, pendingEvents: queue });
     }
   }
 }
 
-export type WorkerSettings = { dunning: DunningPolicy; crmEnabled: boolean };
+export type WorkerSettings = { dunning: DunningPolicy; crmEnabled: boolean; historyLimit: number };

@@ -52,8 +52,8 @@ export interface Harness {
   worker?: Worker;
   /** Signs and POSTs a Stripe event to the webhook; returns the HTTP status and body. */
   post(event: StripeEventJson | string, opts?: { signature?: string | null; timestamp?: number }): Promise<{ status: number; body: unknown }>;
-  get(path: string): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any endpoint
-  waitForStatus(memberId: string, status: string, timeoutMs?: number): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON body
+  get(path: string): Promise<{ status: number; body: any }>; // JSON of any endpoint
+  waitForStatus(memberId: string, status: string, timeoutMs?: number): Promise<any>; // JSON body
   stopWorker(): Promise<void>;
   startWorker(): Promise<void>;
   close(): Promise<void>;

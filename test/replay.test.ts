@@ -1,0 +1,83 @@
+/**
+ * Determinism: recorded member workflow histories must replay against the current workflow code.
+ * `UPDATE_HISTORIES=1 npx jest test/replay.test.ts` re-records test/histories/ (do it only on purpose,
+ * when a change is meant to be incompatible and is versioned).
+ */
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { memberWorkflowId } from '../workflows/messages';
+import { startHarness, workflowBundle, type Harness } from './helpers/harness';
+import { newMember, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { waitFor } from './helpers/wait-for';
+
+const HISTORIES = path.join(__dirname, 'histories');
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    env: { DUNNING_GRACE_PERIOD: '2s', DUNNING_REMINDERS: '0s,1s', DUNNING_CANCEL_AFTER: '4s', MEMBER_HISTORY_LIMIT: '2000' },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function historyOf(m: MemberIds) {
+  return h.temporal.workflow.getHandle(memberWorkflowId(m.customerId)).fetchHistory();
+}
+
+async function recordScenario(name: string, drive: (m: MemberIds) => Promise<void>) {
+  const m = newMember();
+  await drive(m);
+  const history = await historyOf(m);
+  if (process.env['UPDATE_HISTORIES'] === '1') {
+    writeFileSync(path.join(HISTORIES, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1));
+  }
+  return history;
+}
+
+const post = async (e: ReturnType<typeof stripeEvent>) => expect((await h.post(e)).status).toBe(200);
+
+describe('workflow determinism', () => {
+  it('replays a fresh signup-and-cancel history against the current code', async () => {
+    const history = await recordScenario('signup-cancel', async (m) => {
+      await post(stripeEvent('checkout.session.completed', m, { object: { client_reference_id: 'replay-user', payment_status: 'paid' } }));
+      await post(stripeEvent('customer.subscription.created', m, { object: { status: 'active' } }));
+      await h.waitForStatus(m.customerId, 'active');
+      await post(stripeEvent('charge.refunded', m, { object: { amount_refunded: 100, refunded: false } }));
+      await post(stripeEvent('customer.subscription.deleted', m, { object: { status: 'canceled' } }));
+      await h.waitForStatus(m.customerId, 'canceled');
+    });
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+  });
+
+  it('replays a full dunning cycle (timers, reminders, cancellation) against the current code', async () => {
+    const history = await recordScenario('dunning-cycle', async (m) => {
+      await post(stripeEvent('customer.subscription.created', m, { object: { status: 'active' } }));
+      await h.waitForStatus(m.customerId, 'active');
+      await post(stripeEvent('invoice.payment_failed', m));
+      await h.waitForStatus(m.customerId, 'past_due');
+      await h.waitForStatus(m.customerId, 'canceled');
+      await waitFor(async () => {
+        const rows = await h.db.query(`SELECT 1 FROM member_notices WHERE customer_id = $1 AND kind = 'canceled' AND status = 'sent'`, [m.customerId]);
+        return rows.length === 1;
+      });
+    });
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+  });
+
+  it('replays every recorded history in test/histories', async () => {
+    const files = existsSync(HISTORIES) ? readdirSync(HISTORIES).filter((f) => f.endsWith('.json')) : [];
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const histories = files.map((f) => ({
+      workflowId: f,
+      history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, f), 'utf8'))),
+    }));
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories);
+    for await (const r of results) {
+      expect({ file: r.workflowId, error: r.error?.message }).toEqual({ file: r.workflowId, error: undefined });
+    }
+  });
+});
