@@ -20,7 +20,7 @@ export async function createMemberopsWorker(opts: CreateWorkerOptions): Promise<
     connection,
     namespace,
     taskQueue,
-    identity,
+    ...(identity ? { identity } : {}),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     // Activities are I/O-bound: a modest slot count keeps PostgreSQL's pool from being oversubscribed.
