@@ -8,7 +8,13 @@ import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
-import { memberWorkflowId, membershipStatusKey, stripeCustomerIdKey, stripeEventSignal, type MemberEvent } from '../workflows/messages';
+import {
+  memberWorkflowId,
+  membershipStatusKey,
+  stripeCustomerIdKey,
+  stripeEventSignal,
+  type MemberEvent,
+} from '../workflows/messages';
 import type { membershipWorkflow } from '../workflows/membership';
 import {
   customerOf,
@@ -28,6 +34,8 @@ export interface ProcessDeps {
   /** Used only to find the customer of a dispute through its charge. */
   stripe?: Stripe;
 }
+
+const HANDOFF_DEADLINE_MS = 5000;
 
 export type ProcessResult =
   | { outcome: 'handed_off'; customerId: string }
@@ -56,13 +64,13 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
     );
   }
 
+  // Normalize first (pure): an event we cannot read is refused before anything is recorded.
+  let normalized: Normalized = normalizeStripeEvent(event);
   const prior = await record(db, event);
   if (prior.outcome === 'handed_off') {
     metrics.webhookOutcomes.inc({ outcome: 'duplicate' });
     return { outcome: 'duplicate', customerId: prior.customerId };
   }
-
-  let normalized: Normalized = normalizeStripeEvent(event);
   if (normalized.kind === 'needs_charge_lookup') normalized = await linkThroughCharge(deps, normalized);
 
   if (normalized.kind === 'unhandled') {
@@ -73,7 +81,10 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
   if (normalized.kind === 'unlinked') {
     await setOutcome(db, event.id, 'unlinked', normalized.reason);
     metrics.webhookOutcomes.inc({ outcome: 'unlinked' });
-    log.info({ eventId: event.id, type: event.type, reason: normalized.reason }, 'Stripe event recorded without a member');
+    log.info(
+      { eventId: event.id, type: event.type, reason: normalized.reason },
+      'Stripe event recorded without a member',
+    );
     return { outcome: 'unlinked', reason: normalized.reason };
   }
 
@@ -100,7 +111,15 @@ async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: st
        VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET delivery_count = stripe_events.delivery_count + 1, last_received_at = now()
        RETURNING outcome, customer_id`,
-      [event.id, event.type, event.created, customerOf(event), objectIdOf(event), event.api_version ?? null, event.livemode ?? false],
+      [
+        event.id,
+        event.type,
+        event.created,
+        customerOf(event),
+        objectIdOf(event),
+        event.api_version ?? null,
+        event.livemode ?? false,
+      ],
     );
     return { outcome: row?.outcome ?? 'received', customerId: row?.customer_id ?? null };
   } catch (err) {
@@ -110,7 +129,11 @@ async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: st
 
 async function setOutcome(db: Db, eventId: string, outcome: string, detail: string | null): Promise<void> {
   try {
-    await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [eventId, outcome, detail]);
+    await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [
+      eventId,
+      outcome,
+      detail,
+    ]);
   } catch (err) {
     throw new TransientError(`PostgreSQL unavailable: ${errMessage(err)}`, 'postgres', { cause: err });
   }
@@ -149,23 +172,26 @@ async function linkThroughCharge(
 
 async function handOff(deps: ProcessDeps, event: MemberEvent): Promise<void> {
   try {
-    await deps.temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
-      workflowId: memberWorkflowId(event.customerId),
-      taskQueue: deps.taskQueue,
-      args: [{ customerId: event.customerId }],
-      signal: stripeEventSignal,
-      signalArgs: [event],
-      typedSearchAttributes: [
-        { key: stripeCustomerIdKey, value: event.customerId },
-        { key: membershipStatusKey, value: 'none' },
-      ],
-    });
+    // Bounded: Stripe gives up on a delivery after a few seconds; answer 503 well before, and let it redeliver.
+    await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () =>
+      deps.temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
+        workflowId: memberWorkflowId(event.customerId),
+        taskQueue: deps.taskQueue,
+        args: [{ customerId: event.customerId }],
+        signal: stripeEventSignal,
+        signalArgs: [event],
+        typedSearchAttributes: [
+          { key: stripeCustomerIdKey, value: event.customerId },
+          { key: membershipStatusKey, value: 'none' },
+        ],
+      }),
+    );
   } catch (err) {
     await deps.db
-      .query(`UPDATE stripe_events SET outcome = 'failed', outcome_detail = $2 WHERE id = $1 AND outcome <> 'handed_off'`, [
-        event.eventId,
-        'Temporal unavailable; awaiting redelivery',
-      ])
+      .query(
+        `UPDATE stripe_events SET outcome = 'failed', outcome_detail = $2 WHERE id = $1 AND outcome <> 'handed_off'`,
+        [event.eventId, 'Temporal unavailable; awaiting redelivery'],
+      )
       .catch(() => undefined);
     throw new TransientError(`Temporal unavailable: ${errMessage(err)}`, 'temporal', { cause: err });
   }

@@ -204,11 +204,13 @@ describe('webhook intake refuses what it cannot trust', () => {
     expect(await eventCount()).toBe(before);
   });
 
-  it('answers 400 for a signed event whose object lacks what a handled type needs', async () => {
+  it('answers 400 and records nothing for a signed event whose object lacks what a handled type needs', async () => {
+    const before = await eventCount();
     const e = activeSub(newMember());
     delete (e.data.object as Record<string, unknown>)['status'];
     const r = await h.post(e);
     expect(r.status).toBe(400);
+    expect(await eventCount()).toBe(before);
   });
 });
 

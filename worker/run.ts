@@ -9,9 +9,11 @@ import { createStripeClient } from '../lib/clients';
 import { createLogMessenger } from '../activities/messenger';
 import { createIntercomIntegration } from '../activities/intercom';
 import { createMemberopsWorker } from './create-worker';
+import { installTemporalRuntime } from './temporal-runtime';
 
 export async function buildWorker(config: Config, db: Db, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is not set');
+  installTemporalRuntime(log);
   // Any Temporal server (dev server reopening its db file, a self-hosted cluster): register the attributes idempotently.
   const admin = await Connection.connect({ address: config.temporal.address });
   try {

@@ -40,17 +40,17 @@ export function healthRouter(deps: ReadinessDeps): Router {
       checks['postgres'] = { ok: false, detail: (err as Error).message };
     }
     try {
-      const resp = await timed(
+      const resp = await deps.temporal.withDeadline(Date.now() + 2000, () =>
         deps.temporal.workflowService.describeTaskQueue({
           namespace: deps.namespace,
           taskQueue: { name: deps.taskQueue },
           taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
         }),
-        2000,
       );
       checks['temporal'] = { ok: true };
       const pollers = resp.pollers?.length ?? 0;
-      checks['worker'] = pollers > 0 ? { ok: true, detail: `${pollers} poller(s)` } : { ok: false, detail: 'no worker polling' };
+      checks['worker'] =
+        pollers > 0 ? { ok: true, detail: `${pollers} poller(s)` } : { ok: false, detail: 'no worker polling' };
     } catch (err) {
       checks['temporal'] = { ok: false, detail: (err as Error).message };
       checks['worker'] = { ok: false, detail: 'unknown (Temporal unreachable)' };

@@ -68,7 +68,9 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
 
   async function strongView(customerId: string): Promise<MembershipView | undefined> {
     try {
-      return await temporal.workflow.getHandle(memberWorkflowId(customerId)).query(membershipQuery);
+      return await temporal.withDeadline(Date.now() + 5000, () =>
+        temporal.workflow.getHandle(memberWorkflowId(customerId)).query(membershipQuery),
+      );
     } catch (err) {
       if ((err as { name?: string }).name === 'WorkflowNotFoundError') return undefined;
       throw err;
@@ -108,7 +110,13 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
     res.json({
       ...body,
       transitions,
-      notices: notices.map((n) => ({ key: n.key, kind: n.kind, channel: n.channel, status: n.status, sentAt: n.sent_at })),
+      notices: notices.map((n) => ({
+        key: n.key,
+        kind: n.kind,
+        channel: n.channel,
+        status: n.status,
+        sentAt: n.sent_at,
+      })),
       ...Object.assign({}, ...extra),
     });
   });

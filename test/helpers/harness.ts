@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { createDb, migrate, type Db } from '../../lib/db';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createMemberopsWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
+import { installTemporalRuntime } from '../../worker/temporal-runtime';
 import type { AppDeps } from '../../api/app';
 import { sign, type StripeEventJson } from './stripe-events';
 import { waitFor } from './wait-for';
@@ -72,6 +73,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   });
   const log = createLogger({ level: config.logLevel, name: 'test' });
+  // Core's reconnect warnings are expected noise in outage tests; errors still show.
+  installTemporalRuntime(createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'error', name: 'temporal' }), 'ERROR');
   const db = createDb(config.databaseUrl as string);
   await migrate(db);
   const connection = await Connection.connect({ address: config.temporal.address as string });
