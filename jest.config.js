@@ -8,4 +8,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
+  // A safety net: a leaked gRPC retry timer must not hang CI; leaks are still reported by --detectOpenHandles.
+  forceExit: true,
 };

@@ -6,6 +6,7 @@ import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
+import { DependencyUnavailableError } from './errors';
 import { healthRouter } from './routes/health';
 import { membersRouter, type MemberRouteDeps } from './routes/members';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
 
 /** PostgreSQL connection failures and Temporal connectivity errors are outages (503), not bugs (500). */
 function isDependencyOutage(e: { code?: string; name?: string; message?: string }): boolean {
+  if (e instanceof DependencyUnavailableError) return true;
   if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300', '08006', '08001'].includes(e.code)) return true;
   if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
   return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|UNAVAILABLE|DEADLINE_EXCEEDED/i.test(e.message ?? '');

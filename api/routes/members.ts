@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { memberWorkflowId, membershipQuery, type MembershipView } from '../../workflows/messages';
+import { DependencyUnavailableError } from '../errors';
 import { findAccess, findMembership, listNotices, listTransitions, type MembershipRow } from '../member-store';
 
 /** Stripe ids and typical app user ids (uuid, numeric, slug, email-like); anything else is refused with 400. */
@@ -16,7 +17,7 @@ export interface MemberRouteDeps {
   temporal: Client;
   log: Logger;
   /** Extra sections of GET /members/:id contributed by other features (CRM, support). */
-  sections?: Array<(customerId: string) => Promise<Record<string, unknown>>>;
+  sections?: Array<(customerId: string) => Promise<object>>;
 }
 
 function parseId(req: Request, res: Response): string | undefined {
@@ -73,7 +74,8 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
       );
     } catch (err) {
       if ((err as { name?: string }).name === 'WorkflowNotFoundError') return undefined;
-      throw err;
+      // Temporal down, or the workflow between runs (continue-as-new): the caller may retry or read the projection.
+      throw new DependencyUnavailableError('temporal', `membership query failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
