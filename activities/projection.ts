@@ -15,15 +15,16 @@ export function createProjectionActivities(db: Db) {
         const res = await client.query(
           `INSERT INTO memberships (customer_id, app_user_id, email, status, allowed, reason, subscription_id,
              subscription_status, cancel_at_period_end, current_period_end, trial_end, disputed, dunning,
-             crm_contact_id, version, state_updated_at, projected_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())
+             crm_contact_id, version, state_updated_at, latest_invoice_url, projected_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17, now())
            ON CONFLICT (customer_id) DO UPDATE SET
              app_user_id = EXCLUDED.app_user_id, email = EXCLUDED.email, status = EXCLUDED.status,
              allowed = EXCLUDED.allowed, reason = EXCLUDED.reason, subscription_id = EXCLUDED.subscription_id,
              subscription_status = EXCLUDED.subscription_status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
              current_period_end = EXCLUDED.current_period_end, trial_end = EXCLUDED.trial_end,
              disputed = EXCLUDED.disputed, dunning = EXCLUDED.dunning, crm_contact_id = EXCLUDED.crm_contact_id,
-             version = EXCLUDED.version, state_updated_at = EXCLUDED.state_updated_at, projected_at = now()
+             version = EXCLUDED.version, state_updated_at = EXCLUDED.state_updated_at,
+             latest_invoice_url = EXCLUDED.latest_invoice_url, projected_at = now()
            -- A retried or reordered write never overwrites a newer one.
            WHERE memberships.version < EXCLUDED.version`,
           [
@@ -43,6 +44,7 @@ export function createProjectionActivities(db: Db) {
             view.crm.contactId,
             view.version,
             view.updatedAt,
+            view.latestInvoiceUrl,
           ],
         );
         if (transitions.length > 0) {

@@ -17,6 +17,7 @@ export interface MembershipRow {
   disputed: boolean;
   dunning: DunningState | null;
   crm_contact_id: string | null;
+  latest_invoice_url: string | null;
   version: string;
   state_updated_at: Date | null;
   projected_at: Date;

@@ -130,6 +130,8 @@ export interface MembershipView {
   /** ISO */
   trialEnd: string | null;
   disputed: boolean;
+  /** hosted_invoice_url of the newest invoice seen. */
+  latestInvoiceUrl: string | null;
   dunning: DunningState | null;
   /** Dunning cycles that ever started (message keys use it). */
   dunningCycles: number;

@@ -39,6 +39,8 @@ export interface MemberState {
   /** ISO deadline of the cancel-at-period-end timer */
   periodEndCancelAt: string | null;
   disputed: boolean;
+  /** hosted_invoice_url of the newest invoice seen (support replies "send me my receipt" with it). */
+  latestInvoiceUrl?: string | null;
   dunning: DunningState | null;
   dunningCycles: number;
   /** The newest transitions (bounded); PostgreSQL keeps all of them. */
@@ -160,6 +162,7 @@ export function toView(s: MemberState): MembershipView {
     currentPeriodEnd: secToIso(s.currentPeriodEnd),
     trialEnd: secToIso(s.trialEnd),
     disputed: s.disputed,
+    latestInvoiceUrl: s.latestInvoiceUrl ?? null,
     dunning: s.dunning,
     dunningCycles: s.dunningCycles,
     transitions: s.transitions.map(({ from, to, at, cause }) => ({ from, to, at, cause })),
@@ -249,6 +252,9 @@ function applyEvent(state: MemberState, input: Extract<Input, { kind: 'event' }>
   // Identity fields only ever fill in or update; they never move the status.
   if (event.email && event.email !== d.s.email) d.set('email', event.email);
   if (event.appUserId && event.appUserId !== d.s.appUserId) d.set('appUserId', event.appUserId);
+  if (event.hostedInvoiceUrl && event.created >= d.s.statusAsOf && event.hostedInvoiceUrl !== d.s.latestInvoiceUrl) {
+    d.set('latestInvoiceUrl', event.hostedInvoiceUrl);
+  }
 
   // Stripe does not guarantee order: an event older than what we already applied to the same object,
   // or older than the event that last set the status, may fill in details but never moves the state.

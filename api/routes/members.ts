@@ -53,6 +53,7 @@ function rowToBody(row: MembershipRow) {
     currentPeriodEnd: row.current_period_end?.toISOString() ?? null,
     trialEnd: row.trial_end?.toISOString() ?? null,
     disputed: row.disputed,
+    latestInvoiceUrl: row.latest_invoice_url,
     dunning: row.dunning,
     version: Number(row.version),
     updatedAt: row.state_updated_at?.toISOString() ?? null,
