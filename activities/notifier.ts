@@ -48,7 +48,7 @@ export function createNotifierActivities({ db, log, messenger, stripe, billingPo
       const message = composeNotice(kind, data, { billingPortalUrl: portal });
       let requestId: string | undefined;
       try {
-        ({ requestId } = await messenger.send({ customerId: data.customerId, email: data.email }, message));
+        ({ requestId } = await messenger.send({ customerId: data.customerId, email: data.email, appUserId: data.appUserId ?? null }, message));
       } catch (err) {
         throw toActivityFailure(err, `notice ${kind}`);
       }

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { register as defaultRegister, Registry } from 'prom-client';
 import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
@@ -32,8 +33,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   app.use(healthRouter({ db: deps.db, temporal: deps.temporal, namespace: deps.namespace, taskQueue: deps.taskQueue, details: deps.readinessDetails }));
+  // The API's own metrics plus the default registry, where activities (e.g. CRM sync lag) register when the worker
+  // runs in the same process (npm start).
+  const registry = Registry.merge([deps.metrics.registry, defaultRegister]);
   app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(stripeWebhookRouter(deps));
   app.use(membersRouter({ db: deps.db, temporal: deps.temporal, log: deps.log, sections: deps.memberSections }));

@@ -80,6 +80,7 @@ export type NoticeKind =
 export interface NoticeData {
   customerId: string;
   email: string | null;
+  appUserId?: string | null;
   hostedInvoiceUrl?: string | null;
   failureReason?: string | null;
   invoiceId?: string;
@@ -88,7 +89,11 @@ export interface NoticeData {
   trialEnd?: string | null;
 }
 
-export type Input = { kind: 'event'; event: MemberEvent; nowMs: number; policy: DunningPolicy } | { kind: 'tick'; nowMs: number };
+export type Input =
+  | { kind: 'event'; event: MemberEvent; nowMs: number; policy: DunningPolicy }
+  | { kind: 'tick'; nowMs: number }
+  /** A support request about billing was handed to this member (see `billingHelpSignal`). */
+  | { kind: 'billingHelp'; requestId: string; nowMs: number };
 
 export interface Outcome {
   state: MemberState;
@@ -228,7 +233,7 @@ class Draft {
       type: 'notify',
       kind,
       key,
-      data: { customerId: this.s.customerId, email: this.s.email, ...data },
+      data: { customerId: this.s.customerId, email: this.s.email, appUserId: this.s.appUserId, ...data },
     });
   }
 
@@ -240,7 +245,32 @@ class Draft {
 }
 
 export function reduce(state: MemberState, input: Input): Outcome {
-  return input.kind === 'tick' ? applyTimers(new Draft(state, input.nowMs)) : applyEvent(state, input);
+  switch (input.kind) {
+    case 'tick':
+      return applyTimers(new Draft(state, input.nowMs));
+    case 'event':
+      return applyEvent(state, input);
+    case 'billingHelp':
+      return applyBillingHelp(state, input);
+  }
+}
+
+/**
+ * A member in a dunning cycle asked support about billing: one immediate notice with the pay and card-update links,
+ * keyed by the request so a repeated hand-off never sends twice. Outside a cycle there is nothing to pay.
+ * Not a change of the membership: no new version, and the cycle's own reminders stay as they are.
+ */
+function applyBillingHelp(state: MemberState, input: Extract<Input, { kind: 'billingHelp' }>): Outcome {
+  const d = new Draft(state, input.nowMs);
+  const dunning = d.s.dunning;
+  if (!dunning) return d.result('ignored');
+  d.notify('dunning_reminder', `${d.s.customerId}:dunning:${dunning.cycle}:support:${input.requestId}`, {
+    hostedInvoiceUrl: dunning.hostedInvoiceUrl,
+    failureReason: dunning.failureReason,
+    invoiceId: dunning.invoiceId,
+    cancelsAt: dunning.cancelsAt,
+  });
+  return d.result('applied');
 }
 
 function applyEvent(state: MemberState, input: Extract<Input, { kind: 'event' }>): Outcome {

@@ -124,6 +124,8 @@ export interface FakeIntercom {
   fail(fault: IntercomFault): void;
   /** Holds matching responses back by `ms` after the request has taken effect (the lost-response case). */
   delay(ms: number, opts?: { times?: number; match?: RequestMatch }): void;
+  /** Drops the faults and delays not used up yet, keeping the workspace's state. */
+  clearFaults(): void;
   down(mode?: DownMode): Promise<void>;
   up(): Promise<void>;
   /** Forgets state, calls, faults and delays, and comes back up. */
@@ -1005,6 +1007,10 @@ export async function startFakeIntercom(opts: FakeIntercomOptions = {}): Promise
     calls,
     fail: (f) => void faults.push({ ...f, times: f.times ?? 1 }),
     delay: (ms, o) => void delays.push({ ms, times: o?.times ?? 1, match: o?.match }),
+    clearFaults() {
+      faults = [];
+      delays = [];
+    },
     async down(mode = 'unavailable') {
       if (mode === 'refuse' && server.listening) await stopListening();
       downMode = mode;
