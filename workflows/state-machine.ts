@@ -5,6 +5,7 @@
  */
 import {
   ACCESS_STATUSES,
+  HANDLED_EVENT_TYPES,
   type DunningState,
   type MemberEvent,
   type MembershipStatus,
@@ -182,7 +183,8 @@ export function nextDeadline(s: MemberState): { atMs: number; timer: TimerName }
   const candidates: Array<{ atMs: number; timer: TimerName }> = [];
   if (s.dunning) {
     for (const r of s.dunning.pendingReminders) candidates.push({ atMs: Date.parse(r), timer: 'dunning_reminder' });
-    if (s.status === 'grace_period') candidates.push({ atMs: Date.parse(s.dunning.graceEndsAt), timer: 'grace_period_end' });
+    if (s.status === 'grace_period')
+      candidates.push({ atMs: Date.parse(s.dunning.graceEndsAt), timer: 'grace_period_end' });
     candidates.push({ atMs: Date.parse(s.dunning.cancelsAt), timer: 'dunning_cancel' });
   }
   if (s.periodEndCancelAt) candidates.push({ atMs: Date.parse(s.periodEndCancelAt), timer: 'period_end_cancel' });
@@ -224,7 +226,12 @@ class Draft {
     this.changed = true;
     const tags = tagsForTransition(from, to);
     if (tags.add.length || tags.remove.length) {
-      this.effects.push({ type: 'crmSync', key: `${this.s.customerId}:t${seq}`, addTags: tags.add, removeTags: tags.remove });
+      this.effects.push({
+        type: 'crmSync',
+        key: `${this.s.customerId}:t${seq}`,
+        addTags: tags.add,
+        removeTags: tags.remove,
+      });
     }
   }
 
@@ -318,19 +325,9 @@ function applyEvent(state: MemberState, input: Extract<Input, { kind: 'event' }>
 }
 
 /** Events that describe the billing state at their `created` time (not reminders or disputes). */
-const STATUS_BEARING: ReadonlySet<MemberEvent['type']> = new Set<MemberEvent['type']>([
-  'checkout.session.completed',
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'customer.subscription.paused',
-  'customer.subscription.resumed',
-  'invoice.paid',
-  'invoice.payment_succeeded',
-  'invoice.payment_failed',
-  'invoice.payment_action_required',
-  'charge.refunded',
-]);
+const STATUS_BEARING: ReadonlySet<MemberEvent['type']> = new Set(
+  HANDLED_EVENT_TYPES.filter((t) => t !== 'customer.subscription.trial_will_end' && t !== 'charge.dispute.created'),
+);
 
 type Handler = (d: Draft, e: MemberEvent, policy: DunningPolicy) => Outcome['note'] | void;
 
@@ -374,7 +371,8 @@ function recover(d: Draft, e: MemberEvent): void {
   const cycle = d.s.dunning?.cycle ?? d.s.dunningCycles;
   clearDunning(d);
   d.transition('active', cause(e));
-  if (wasInDunning) d.notify('payment_recovered', `${d.s.customerId}:dunning:${cycle}:recovered`, { invoiceId: e.invoiceId });
+  if (wasInDunning)
+    d.notify('payment_recovered', `${d.s.customerId}:dunning:${cycle}:recovered`, { invoiceId: e.invoiceId });
 }
 
 function cancelNow(d: Draft, c: TransitionCause): void {
@@ -382,7 +380,8 @@ function cancelNow(d: Draft, c: TransitionCause): void {
   d.set('periodEndCancelAt', null);
   const from = d.s.status;
   d.transition('canceled', c);
-  if (from !== 'canceled' && from !== 'none') d.notify('canceled', `${d.s.customerId}:canceled:t${d.s.transitionCount}`);
+  if (from !== 'canceled' && from !== 'none')
+    d.notify('canceled', `${d.s.customerId}:canceled:t${d.s.transitionCount}`);
 }
 
 function applySubscriptionFields(d: Draft, e: MemberEvent): void {
@@ -577,7 +576,11 @@ function fireTimer(d: Draft, timer: TimerName): void {
       if (!dunning) return;
       const subscriptionId = d.s.subscriptionId;
       if (dunning.policy.finalAction === 'cancel_in_stripe' && subscriptionId) {
-        d.effects.push({ type: 'cancelInStripe', key: `${d.s.customerId}:dunning:${dunning.cycle}:cancel`, subscriptionId });
+        d.effects.push({
+          type: 'cancelInStripe',
+          key: `${d.s.customerId}:dunning:${dunning.cycle}:cancel`,
+          subscriptionId,
+        });
       }
       cancelNow(d, c);
       return;

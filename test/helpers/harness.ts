@@ -3,7 +3,13 @@
  * on a task queue of its own, with the HTTP API on a real socket.
  */
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import type { IntercomClient } from 'intercom-client';
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { MemberMessenger } from '../../activities/messenger';
@@ -22,15 +28,37 @@ import { waitFor } from './wait-for';
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Workflow code is bundled once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined } as never });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: console.error,
+      debug: () => undefined,
+      trace: () => undefined,
+    } as never,
+  });
   return bundle;
 }
 
 export function testEnv(): { temporalAddress: string; databaseUrl: string } {
   const temporalAddress = process.env['MEMBEROPS_TEST_TEMPORAL_ADDRESS'];
   const databaseUrl = process.env['MEMBEROPS_TEST_DATABASE_URL'];
-  if (!temporalAddress || !databaseUrl) throw new Error('test global setup did not run (MEMBEROPS_TEST_* env vars missing)');
+  if (!temporalAddress || !databaseUrl)
+    throw new Error('test global setup did not run (MEMBEROPS_TEST_* env vars missing)');
   return { temporalAddress, databaseUrl };
+}
+
+/** Status and body of a response, the body parsed as JSON when it is JSON (error pages stay text). */
+export async function readJson(res: Response): Promise<{ status: number; body: any }> {
+  // JSON of any endpoint
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
 }
 
 export interface HarnessOptions {
@@ -39,6 +67,8 @@ export interface HarnessOptions {
   messenger?: MemberMessenger;
   crm?: CrmSync;
   stripe?: Stripe;
+  /** Intercom client of the support activities (replies, tags, assignments). */
+  intercom?: IntercomClient;
   /** Don't start a worker (tests that run their own, e.g. in a child process). */
   noWorker?: boolean;
   appDeps?: Partial<AppDeps>;
@@ -52,7 +82,10 @@ export interface Harness {
   log: Logger;
   worker?: Worker;
   /** Signs and POSTs a Stripe event to the webhook; returns the HTTP status and body. */
-  post(event: StripeEventJson | string, opts?: { signature?: string | null; timestamp?: number }): Promise<{ status: number; body: unknown }>;
+  post(
+    event: StripeEventJson | string,
+    opts?: { signature?: string | null; timestamp?: number },
+  ): Promise<{ status: number; body: unknown }>;
   get(path: string): Promise<{ status: number; body: any }>; // JSON of any endpoint
   waitForStatus(memberId: string, status: string, timeoutMs?: number): Promise<any>; // JSON body
   stopWorker(): Promise<void>;
@@ -97,6 +130,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       stripe: opts.stripe,
       messenger: opts.messenger ?? createLogMessenger(log),
       crm: opts.crm,
+      intercom: opts.intercom,
     });
     workerRun = worker.run();
   };
@@ -121,28 +155,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async post(event, o = {}) {
       const payload = typeof event === 'string' ? event : JSON.stringify(event);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      const signature = o.signature === undefined ? sign(payload, config.stripe.webhookSecret, o.timestamp) : o.signature;
+      const signature =
+        o.signature === undefined ? sign(payload, config.stripe.webhookSecret, o.timestamp) : o.signature;
       if (signature !== null) headers['stripe-signature'] = signature;
-      const res = await fetch(`${api.url}/webhooks/stripe`, { method: 'POST', headers, body: payload });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // non-JSON error page: keep the text
-      }
-      return { status: res.status, body };
+      return readJson(await fetch(`${api.url}/webhooks/stripe`, { method: 'POST', headers, body: payload }));
     },
     async get(path) {
-      const res = await fetch(`${api.url}${path}`);
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the text
-      }
-      return { status: res.status, body };
+      return readJson(await fetch(`${api.url}${path}`));
     },
     async waitForStatus(memberId, status, timeoutMs = 20_000) {
       return waitFor(
