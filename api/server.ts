@@ -8,6 +8,11 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { createApp, type AppDeps } from './app';
+import { crmSection } from './crm-section';
+import { intercomWebhookRouter } from './routes/intercom-webhook';
+import { supportRequestsRouter } from './routes/support';
+import { supportSection } from './support-section';
+import type { SupportIntakeDeps } from './support-intake';
 
 export interface ApiServer {
   server: Server;
@@ -17,9 +22,22 @@ export interface ApiServer {
 }
 
 export async function startApiServer(
-  config: Pick<Config, 'port' | 'temporal' | 'stripe'> & Partial<Pick<Config, 'intercom'>>,
+  config: Pick<Config, 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl'> &
+    Partial<Pick<Config, 'intercom'>>,
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
+  const support: SupportIntakeDeps = {
+    db: deps.db,
+    temporal: deps.temporal,
+    taskQueue: config.temporal.taskQueue,
+    log: deps.log,
+    stripe: deps.stripe,
+    replyValues: {
+      loginUrl: config.support.loginUrl,
+      cancelPath: config.support.cancelPath,
+      billingPortalReturnUrl: config.billingPortalReturnUrl,
+    },
+  };
   const app = createApp({
     metrics: createMetrics(),
     namespace: config.temporal.namespace,
@@ -27,6 +45,12 @@ export async function startApiServer(
     webhookSecret: config.stripe.webhookSecret,
     readinessDetails: () => ({ crmSync: config.intercom?.accessToken ? 'on' : 'off (INTERCOM_ACCESS_TOKEN not set)' }),
     ...deps,
+    memberSections: [crmSection(deps.db), supportSection(deps.db), ...(deps.memberSections ?? [])],
+    extraRouters: [
+      intercomWebhookRouter({ ...support, clientSecret: config.intercom?.clientSecret }),
+      supportRequestsRouter({ ...support, rateLimitPerMinute: config.support.rateLimitPerMinute }),
+      ...(deps.extraRouters ?? []),
+    ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, '0.0.0.0', () => resolve(s));

@@ -79,6 +79,18 @@ export const envSchema = z
     INTERCOM_BASE_URL: optionalString.pipe(z.url().optional()),
     /** Where the app's members update their card after the Billing Portal session ends. */
     BILLING_PORTAL_RETURN_URL: optionalString.pipe(z.url().optional()),
+    /** Client secret of the Intercom app: verifies `X-Hub-Signature` of Intercom webhooks (unset: they answer 503). */
+    INTERCOM_CLIENT_SECRET: optionalString,
+    /** Intercom admin that authors support replies, tags and assignments; unset: the token's admin (GET /me). */
+    INTERCOM_ADMIN_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be a numeric Intercom admin id').optional()),
+    /** Intercom team inbox that conversations needing a person are assigned to; unset: the admin above. */
+    INTERCOM_SUPPORT_TEAM_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be a numeric Intercom team id').optional()),
+    /** Sign-in page of the app, quoted in account-access replies; unset: those requests go to a person. */
+    APP_LOGIN_URL: optionalString.pipe(z.url().optional()),
+    /** Where members cancel themselves (a URL or "Settings → Membership"), quoted in cancellation replies; unset: a person answers. */
+    APP_CANCEL_PATH: optionalString,
+    /** POST /support/requests per client IP and minute. */
+    SUPPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
     /** pino log level. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -117,8 +129,9 @@ export interface Config {
   stripe: { secretKey?: string; webhookSecret: string; apiBase?: string };
   dunning: DunningPolicy;
   memberHistoryLimit: number;
-  intercom: { accessToken?: string; baseUrl?: string };
+  intercom: { accessToken?: string; baseUrl?: string; clientSecret?: string; adminId?: string; supportTeamId?: string };
   billingPortalReturnUrl?: string;
+  support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -147,8 +160,19 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       finalAction: e.DUNNING_FINAL_ACTION,
     },
     memberHistoryLimit: e.MEMBER_HISTORY_LIMIT,
-    intercom: { accessToken: e.INTERCOM_ACCESS_TOKEN, baseUrl: e.INTERCOM_BASE_URL },
+    intercom: {
+      accessToken: e.INTERCOM_ACCESS_TOKEN,
+      baseUrl: e.INTERCOM_BASE_URL,
+      clientSecret: e.INTERCOM_CLIENT_SECRET,
+      adminId: e.INTERCOM_ADMIN_ID,
+      supportTeamId: e.INTERCOM_SUPPORT_TEAM_ID,
+    },
     billingPortalReturnUrl: e.BILLING_PORTAL_RETURN_URL,
+    support: {
+      loginUrl: e.APP_LOGIN_URL,
+      cancelPath: e.APP_CANCEL_PATH,
+      rateLimitPerMinute: e.SUPPORT_RATE_LIMIT_PER_MINUTE,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

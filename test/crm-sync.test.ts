@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { CRM_ATTRIBUTES, createIntercomIntegration } from '../activities/intercom';
-import { crmSection, type CrmSection } from '../api/crm-section';
+import type { CrmSection } from '../api/crm-section';
 import { createDb, type Db } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { memberWorkflowId, membershipQuery } from '../workflows/messages';
@@ -39,7 +39,6 @@ beforeAll(async () => {
     env: { INTERCOM_ACCESS_TOKEN: token, INTERCOM_BASE_URL: fake.baseUrl },
     crm: intercom.crm,
     messenger: intercom.messenger,
-    appDeps: { memberSections: [crmSection(db)] },
   });
 });
 

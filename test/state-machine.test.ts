@@ -189,6 +189,37 @@ describe('membership state machine', () => {
       expect(state.status).toBe('active');
     });
 
+    it('sends the pay and card-update links at once when a member in dunning asks support about billing', () => {
+      let { state } = run([sub('active'), invoice('invoice.payment_failed', { failureReason: 'card_declined' })]);
+      state = tick(state, T0 + policy.gracePeriodMs).state;
+      const help = reduce(state, { kind: 'billingHelp', requestId: 'req_1', nowMs: T0 + policy.gracePeriodMs + 1000 });
+      expect(help.effects).toEqual([
+        {
+          type: 'notify',
+          kind: 'dunning_reminder',
+          key: 'cus_1:dunning:1:support:req_1',
+          data: {
+            customerId: 'cus_1',
+            email: null,
+            appUserId: null,
+            hostedInvoiceUrl: 'https://invoice.stripe.com/i/1',
+            failureReason: 'card_declined',
+            invoiceId: 'in_1',
+            cancelsAt: new Date(T0 + policy.cancelAfterMs).toISOString(),
+          },
+        },
+      ]);
+      // Not a change of the membership, and the cycle's own deadlines stay as they were.
+      expect(help.state.version).toBe(state.version);
+      expect(nextDeadline(help.state)).toEqual(nextDeadline(state));
+    });
+
+    it('sends nothing for a billing question from a member who is not in dunning', () => {
+      const { state } = run([sub('active')]);
+      const help = reduce(state, { kind: 'billingHelp', requestId: 'req_2', nowMs: T0 });
+      expect(help).toEqual({ state, effects: [], note: 'ignored' });
+    });
+
     it('keeps the deadlines of a cycle when the state is carried over (continue-as-new)', () => {
       const { state } = run([sub('active'), invoice('invoice.payment_failed')]);
       const carried = JSON.parse(JSON.stringify(state)) as MemberState;

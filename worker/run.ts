@@ -5,7 +5,7 @@ import { ensureSearchAttributes } from '../lib/search-attributes';
 import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import { createStripeClient } from '../lib/clients';
+import { createIntercomClient, createStripeClient } from '../lib/clients';
 import { createLogMessenger } from '../activities/messenger';
 import { createIntercomIntegration } from '../activities/intercom';
 import { createMemberopsWorker } from './create-worker';
@@ -40,6 +40,9 @@ export async function buildWorker(config: Config, db: Db, log: Logger): Promise<
     stripe,
     messenger: intercom?.messenger ?? createLogMessenger(log),
     crm: intercom?.crm,
+    intercom: config.intercom.accessToken
+      ? createIntercomClient({ token: config.intercom.accessToken, baseUrl: config.intercom.baseUrl })
+      : undefined,
   });
   return { worker, connection };
 }

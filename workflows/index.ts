@@ -1,2 +1,3 @@
 /** Workflow entry point for the worker bundle. Deterministic code only. */
 export { membershipWorkflow } from './membership';
+export { supportRequestWorkflow } from './support';

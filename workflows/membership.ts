@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
+  billingHelpSignal,
   membershipQuery,
   membershipStatusKey,
   stripeCustomerIdKey,
@@ -36,7 +37,8 @@ import { Lane } from './lane';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+/** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
+export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 
 const { projectMembership } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -124,6 +126,13 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     }
   };
 
+  // Applied at once (it needs no worker settings); the notice goes through the notices lane like any other.
+  setHandler(billingHelpSignal, ({ requestId }) => {
+    const outcome = reduce(state, { kind: 'billingHelp', requestId, nowMs: Date.now() });
+    if (outcome.note === 'ignored') log.info('billing help outside a dunning cycle: nothing to send', { requestId });
+    apply(outcome);
+  });
+
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
 
@@ -157,6 +166,8 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
 
     if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && queue.length === 0) {
       await condition(allHandlersFinished);
+      // A billing-help signal handled meanwhile may have queued a notice: it is sent by this run, not dropped.
+      if (!lanes.every((l) => l.idle())) continue;
       await continueAsNew<typeof membershipWorkflow>({ customerId: state.customerId, state, pendingEvents: queue });
     }
   }

@@ -145,6 +145,14 @@ export interface MembershipView {
 
 /** A verified Stripe event for this member. */
 export const stripeEventSignal = defineSignal<[MemberEvent]>('stripeEvent');
+/** A support request about billing from this member, handed over by the support workflow. */
+export interface BillingHelpRequest {
+  /** The support request (`support_requests.id`): part of the notice's idempotency key. */
+  requestId: string;
+}
+
+/** The member asked support about billing: while a dunning cycle runs, send the pay and card-update links now. */
+export const billingHelpSignal = defineSignal<[BillingHelpRequest]>('billingHelp');
 /** The canonical membership state. */
 export const membershipQuery = defineQuery<MembershipView>('membership');
 
@@ -154,3 +162,5 @@ export const stripeCustomerIdKey = defineSearchAttributeKey('StripeCustomerId', 
 
 /** Business id of a member's workflow. */
 export const memberWorkflowId = (customerId: string): string => `member-${customerId}`;
+/** Business id of the workflow that carries out one support request. */
+export const supportWorkflowId = (requestId: string): string => `support-${requestId}`;

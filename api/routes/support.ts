@@ -1,0 +1,66 @@
+/** POST /support/requests: a support message from the app (a contact form, a help widget), rate-limited per client. */
+import { randomUUID } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { z } from 'zod';
+import { processSupportMessage, type SupportIntakeDeps } from '../support-intake';
+import { memberIdSchema } from './members';
+
+export const SUPPORT_BODY_LIMIT = '64kb';
+
+export const supportRequestSchema = z.object({
+  memberId: memberIdSchema.optional(),
+  email: z.email('is not a valid email address').max(320).optional(),
+  subject: z.string().trim().max(500, 'is longer than 500 characters').optional(),
+  body: z.string({ error: 'is required' }).trim().min(1, 'is required').max(10_000, 'is longer than 10,000 characters'),
+});
+
+function invalid(res: Response, field: string, message: string): void {
+  res.status(400).json({ error: 'invalid_request', field, message });
+}
+
+export function supportRequestsRouter(deps: SupportIntakeDeps & { rateLimitPerMinute: number }): Router {
+  const router = Router();
+  // Keyed by client IP (behind a proxy on loopback, the forwarded one: the app sets `trust proxy`).
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: deps.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, res) => {
+      res.status(429).json({ error: 'rate_limited', message: 'too many support requests; try again in a minute' });
+    },
+  });
+
+  router.post('/support/requests', limiter, express.json({ limit: SUPPORT_BODY_LIMIT }), async (req, res) => {
+    const parsed = supportRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return invalid(res, issue?.path.join('.') || '(request body)', issue?.message ?? 'is invalid');
+    }
+    const { memberId, email, subject, body } = parsed.data;
+    const result = await processSupportMessage(deps, {
+      source: 'api',
+      dedupeKey: `api:${randomUUID()}`,
+      memberId,
+      email,
+      subject: subject || undefined,
+      body,
+    });
+    const { duplicate: _duplicate, ...answer } = result;
+    res.status(202).json(answer);
+  });
+
+  // Body-parser failures of this route, in this route's words (the app's handler speaks of the webhook limit).
+  router.use('/support/requests', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      res.status(413).json({ error: 'payload_too_large', message: `body is larger than ${SUPPORT_BODY_LIMIT}` });
+    } else if (type === 'entity.parse.failed') {
+      invalid(res, '(request body)', 'is not valid JSON');
+    } else {
+      next(err);
+    }
+  });
+  return router;
+}
