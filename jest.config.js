@@ -7,6 +7,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   maxWorkers: 2,
   // A safety net: a leaked gRPC retry timer must not hang CI; leaks are still reported by --detectOpenHandles.
   forceExit: true,

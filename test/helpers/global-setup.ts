@@ -15,7 +15,7 @@ export interface MemberopsTestGlobals {
 }
 
 declare global {
-  // eslint-disable-next-line no-var -- a `declare global` variable must be `var`
+  // A `declare global` variable must be `var`.
   var __MEMBEROPS_TEST__: MemberopsTestGlobals | undefined;
 }
 
