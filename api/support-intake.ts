@@ -219,9 +219,8 @@ async function composeReply(
   requestId: string,
 ): Promise<string> {
   const needed = new Set(requiredPlaceholders(intent));
-  const state = describeMembership(member ?? { status: 'none', allowed: false });
   const context: ReplyContext = {
-    ...state,
+    ...describeMembership(member ?? { status: 'none', allowed: false }),
     loginUrl: deps.replyValues.loginUrl,
     cancelPath: deps.replyValues.cancelPath,
   };
@@ -232,11 +231,7 @@ async function composeReply(
   if (member && needed.has('billingPortalUrl')) {
     context.billingPortalUrl = await billingPortalUrl(deps, member.customer_id, requestId);
   }
-  const reply = renderReply(intent, context);
-  // The account_access template has the sign-in steps; the issue also wants the member's actual access state.
-  return intent === 'account_access'
-    ? `${reply}\n\nYour membership is ${state.status}. ${state.accessSentence}`
-    : reply;
+  return renderReply(intent, context);
 }
 
 /** Stripe failures leave the value missing (the request then goes to a person); the sender is not kept waiting. */

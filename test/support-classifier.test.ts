@@ -1,6 +1,6 @@
 import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
-import { CLOSE_RATIO, MIN_SCORE } from '../lib/support/rules';
+import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE } from '../lib/support/rules';
 import {
   describeMembership,
   MissingPlaceholderError,
@@ -12,7 +12,15 @@ import {
   type AutoRepliedIntent,
   type ReplyContext,
 } from '../lib/support/templates';
-import { accuracy, evaluateSupportCorpus, formatSupportReport, loadSupportCorpus } from '../scripts/support-report';
+import {
+  accuracy,
+  evaluateSupportCorpus,
+  formatFailures,
+  formatSupportReport,
+  HELD_OUT_CORPUS_PATH,
+  loadSupportCorpus,
+  type SupportReport,
+} from '../scripts/support-report';
 
 const activeMember = { status: 'active', allowed: true } as const;
 const classify = (body: string, extra: Omit<SupportRequest, 'body'> = {}) => classifySupportRequest({ body, ...extra });
@@ -55,6 +63,36 @@ describe('support intent classification', () => {
   it('does not treat a different real word as a typo ("changed" is not "charged")', () => {
     const result = classify('I changed my email address last week');
     expect(result.matched.map((m) => m.rule)).not.toContain('charge*');
+  });
+
+  it('does not read the annual plan as the French "annuler"', () => {
+    const result = classify('When does my membership expire? I am on the annual plan.', { member: activeMember });
+    expect(result.matched.map((m) => m.intent)).not.toContain('cancellation');
+    expect(result).toMatchObject({ intent: 'membership_status', route: 'auto_reply' });
+  });
+
+  it.each([
+    ['put my subscription on hold for the summer', 'cancellation'],
+    ['how do I switch off the auto-renewal?', 'cancellation'],
+    ['I need the paperwork for my accountant', 'invoice_receipt'],
+    ['my bank blocked the payment, what now?', 'billing'],
+    ['where do I update my billing info?', 'billing'],
+    ['the sign-in link you sent me has expired', 'account_access'],
+    ['I get "user not found" when I try to access my account', 'account_access'],
+    ['does my plan renew automatically?', 'membership_status'],
+  ] as const)('knows the whole family of an idea: "%s" (%s)', (body, intent) => {
+    expect(classify(body, { member: activeMember })).toMatchObject({ intent, route: 'auto_reply' });
+  });
+
+  it.each([
+    ['Ich möchte mein Abo beenden.', 'cancellation'],
+    ['Quiero darme de baja de la membresía', 'cancellation'],
+    ['Est-ce que mon abonnement est toujours actif ?', 'membership_status'],
+    ['Die Abbuchung ist fehlgeschlagen, wie ändere ich die Zahlungsmethode?', 'billing'],
+    ['je ne peux pas me connecter', 'account_access'],
+    ['necesito la factura del mes pasado', 'invoice_receipt'],
+  ] as const)('reads the German, French or Spanish key words in "%s" (%s)', (body, intent) => {
+    expect(classify(body, { member: activeMember }).intent).toBe(intent);
   });
 
   it('ignores the quoted earlier message of an email reply', () => {
@@ -150,6 +188,23 @@ describe('support routing', () => {
     expect(result.route).toBe('human');
   });
 
+  it('hands a message made only of hints to a human, even when they add up', () => {
+    // "access" and "locked" are hints for membership_status; together they pass MIN_SCORE but prove nothing.
+    const result = classify('my access seems locked', { member: activeMember });
+    const evidence = result.matched.filter((m) => m.intent === result.intent);
+    expect(evidence.reduce((sum, m) => sum + m.weight, 0)).toBeGreaterThanOrEqual(MIN_SCORE);
+    expect(evidence.every((m) => m.weight < AUTO_REPLY_MIN_RULE_WEIGHT)).toBe(true);
+    expect(result).toMatchObject({ intent: 'membership_status', route: 'human' });
+    expect(result.reason).toContain('Only hints');
+  });
+
+  it('lets what we know about the member confirm hints: no access and no membership is a status answer', () => {
+    const result = classify('My access to the members area disappeared today', {
+      member: { status: 'canceled', allowed: false },
+    });
+    expect(result).toMatchObject({ intent: 'membership_status', route: 'auto_reply' });
+  });
+
   it('hands a message with only weak evidence to a human as other', () => {
     const result = classify('question about my card', { member: activeMember });
     expect(result.matched.reduce((sum, m) => sum + m.weight, 0)).toBeLessThan(MIN_SCORE);
@@ -168,6 +223,10 @@ describe('support routing', () => {
     'Hi! I run a podcast and would love to have you as a guest',
     'I found a security issue in your login form: no rate limit on password attempts',
     'Feature request: could you add an export of my invoices to CSV?',
+    'Can I invite my cofounder to the community on my membership?',
+    'How do you handle failed payments in your own business? Looking for dunning tips',
+    'I got a receipt for a course I never ordered. Is this phishing?',
+    'unsubscribe',
     '',
   ])('never answers other automatically: "%s"', (body) => {
     const result = classify(body, { member: activeMember });
@@ -176,12 +235,15 @@ describe('support routing', () => {
   });
 });
 
+const wrongAutomaticAnswers = (report: SupportReport) =>
+  report.results.filter(({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent);
+
 describe('support corpus', () => {
   const report = evaluateSupportCorpus(loadSupportCorpus());
 
-  it('holds at least 80 messages with a good share of other', () => {
-    expect(report.results.length).toBeGreaterThanOrEqual(80);
-    expect(report.rows.find((r) => r.intent === 'other')?.messages).toBeGreaterThanOrEqual(20);
+  it('holds at least 200 messages with a good share of other', () => {
+    expect(report.results.length).toBeGreaterThanOrEqual(200);
+    expect(report.rows.find((r) => r.intent === 'other')?.messages).toBeGreaterThanOrEqual(50);
   });
 
   it('classifies the five named intents with at least 90% accuracy', () => {
@@ -198,10 +260,36 @@ describe('support corpus', () => {
     expect(autoAnsweredOther.map(({ entry }) => entry.body)).toEqual([]);
   });
 
+  it('gives no wrong automatic answer on the corpus', () => {
+    expect(wrongAutomaticAnswers(report).map(({ entry }) => entry.body)).toEqual([]);
+  });
+
   it('routes every message classified as other to a human', () => {
     const others = report.results.filter(({ result }) => result.intent === 'other');
     expect(others.length).toBeGreaterThan(0);
     expect(others.every(({ result }) => result.route === 'human')).toBe(true);
+  });
+});
+
+// Written before the rules were last changed and never used to tune them. There is no accuracy threshold on
+// purpose: it is a measure of how the rules do on messages nobody wrote them for, and a threshold would invite
+// tuning on it. What must hold even here is the safety of the automatic answers.
+describe('support held-out set', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_CORPUS_PATH));
+
+  it('never answers a held-out message about something else automatically', () => {
+    console.log(
+      `Support classifier on the held-out set (${report.results.length} messages, never tuned on)\n\n` +
+        `${formatSupportReport(report)}\n\n${formatFailures(report)}`,
+    );
+    const autoAnsweredOther = report.results.filter(
+      ({ entry, result }) => entry.expectedIntent === 'other' && result.route !== 'human',
+    );
+    expect(autoAnsweredOther.map(({ entry }) => entry.body)).toEqual([]);
+  });
+
+  it('gives at most one wrong automatic answer on messages the rules were not written for', () => {
+    expect(wrongAutomaticAnswers(report).length).toBeLessThanOrEqual(1);
   });
 });
 
@@ -243,8 +331,21 @@ describe('renderReply', () => {
   });
 
   it('uses the fallback of an optional placeholder', () => {
-    const text = renderReply('account_access', { loginUrl: fullContext.loginUrl });
+    const text = renderReply('account_access', {
+      loginUrl: fullContext.loginUrl,
+      ...describeMembership(activeMember),
+    });
     expect(text.startsWith('Hi there,')).toBe(true);
+  });
+
+  it('tells a member who cannot sign in their actual access state, from the template', () => {
+    expect(requiredPlaceholders('account_access')).toEqual(expect.arrayContaining(['status', 'accessSentence']));
+    const text = renderReply('account_access', {
+      loginUrl: fullContext.loginUrl,
+      ...describeMembership({ status: 'past_due', allowed: false }),
+    });
+    expect(text).toContain('Your membership is on hold because a payment did not go through.');
+    expect(text).toContain('Access comes back as soon as the payment goes through');
   });
 
   it('refuses to render a reply for other', () => {

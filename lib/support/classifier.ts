@@ -5,18 +5,18 @@
  */
 import type { MembershipStatus } from '../../workflows/messages';
 import {
-  ALIASES,
+  AUTO_REPLY_MIN_RULE_WEIGHT,
   CLOSE_RATIO,
   CONFIDENT_SCORE,
   CONTEXT_RULES,
   INTENT_RULES,
   MAX_GAP,
   MIN_SCORE,
-  POLITENESS,
   SUPPORT_INTENTS,
   type ContextRule,
   type SupportIntent,
 } from './rules';
+import { ALIASES, POLITENESS } from './spellings';
 
 export { SUPPORT_INTENTS, type SupportIntent } from './rules';
 
@@ -264,6 +264,11 @@ function rank(matched: readonly RuleMatch[]): Ranked[] {
   );
 }
 
+/** The heaviest single rule (phrase or context) that fired for the intent. */
+function strongestRule(intent: SupportIntent, matched: readonly RuleMatch[]): number {
+  return Math.max(0, ...matched.filter((m) => m.intent === intent).map((m) => m.weight));
+}
+
 function describeEvidence(intent: SupportIntent, matched: readonly RuleMatch[]): string {
   const rules = matched.filter((m) => m.intent === intent);
   if (rules.length === 0) return 'no rule matched';
@@ -300,6 +305,9 @@ export function classifySupportRequest(input: SupportRequest): SupportClassifica
   }
   if (second.score >= top.score * CLOSE_RATIO) {
     return decide(top.intent, 'human', `Too close to call between ${top.intent} and ${second.intent}: ${scoreLine}.`);
+  }
+  if (strongestRule(top.intent, matched) < AUTO_REPLY_MIN_RULE_WEIGHT) {
+    return decide(top.intent, 'human', `Only hints for ${top.intent}, no rule strong enough to answer: ${scoreLine}.`);
   }
   const priorAutoReplies = input.priorAutoReplies ?? 0;
   if (priorAutoReplies > 0) {

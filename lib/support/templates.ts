@@ -46,6 +46,8 @@ If you were charged twice or your question is about a refund, reply to this emai
 You can sign in here: {{loginUrl}}
 Enter the email address you joined with and we will send you a fresh sign-in link. It only works for a short time, so use it straight away, and check your spam folder if it has not arrived after a few minutes.
 
+Your membership is {{status}}. {{accessSentence}}
+
 Still stuck, or waiting for an invite to the community space? Reply to this email and a person will help you.`,
 
   membership_status: `Hi {{firstName|there}},
@@ -139,7 +141,7 @@ const NO_ACCESS_WORDING: Readonly<Record<MembershipStatus, string>> = {
   refunded: 'Access ended when the payment was refunded.',
 };
 
-/** The `{{status}}` and `{{accessSentence}}` values for the membership_status reply. */
+/** The `{{status}}` and `{{accessSentence}}` values for the membership_status and account_access replies. */
 export function describeMembership(member: { status: MembershipStatus; allowed: boolean }): {
   status: string;
   accessSentence: string;

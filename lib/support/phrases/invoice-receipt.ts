@@ -1,0 +1,85 @@
+import type { IntentRules } from '../rules';
+
+/**
+ * `invoice_receipt`: a copy of an invoice or receipt, or a change to what is printed on one.
+ * Grouped by idea; add the whole family of an idea (verbs, nouns, other languages), not one sentence. The
+ * phrase syntax and the weights are explained at the top of `rules.ts`.
+ */
+export const INVOICE_RECEIPT_RULES: IntentRules = {
+  phrases: {
+    // The document itself.
+    'invoice*': 3,
+    'receipt*': 3,
+    'proof of payment': 3,
+    'proof of purchase': 3,
+    'billing history': 3,
+    'payment history': 2,
+    'payment record*': 2,
+    'payment confirmation*': 2,
+    'order confirmation*': 2,
+    'confirmation of payment': 2,
+    bill: 2,
+    statements: 1,
+    documentation: 2,
+    paperwork: 2,
+    'document*': 1,
+    'copy of': 1,
+    'copies of': 1,
+    'reissue*': 2,
+    pdf: 1,
+    // What it is for: taxes, expenses, the accountant.
+    'tax*': 1,
+    'for taxes': 2,
+    'tax purpose*': 2,
+    'tax return*': 2,
+    'expense*': 1,
+    'expense report*': 2,
+    'business expense*': 1,
+    'reimbursed by': 2,
+    'reimburs*': 1,
+    employer: 1,
+    'accountant*': 1,
+    accounting: 1,
+    'bookkeep*': 1,
+    // What is printed on it.
+    'billing address': 2,
+    'business address': 1,
+    'company address': 1,
+    'company name': 1,
+    vat: 1,
+    'vat number': 2,
+    'vat id': 2,
+    gst: 1,
+    // German, French, Spanish, Italian, Portuguese. Not the French "reçu" alone: it also means "received".
+    'rechnung*': 3,
+    'quittung*': 3,
+    beleg: 2,
+    'zahlungsbestatigung*': 2,
+    'steuer*': 1,
+    'buchhalt*': 1,
+    mwst: 1,
+    'facture*': 3,
+    'recu de paiement': 3,
+    'attestation de paiement': 3,
+    'justificatif*': 2,
+    'comptab*': 1,
+    tva: 1,
+    'factura*': 3,
+    'recibo*': 3,
+    'comprobante*': 3,
+    'justificante*': 2,
+    contabilidad: 1,
+    iva: 1,
+    'fattura*': 3,
+    'ricevuta*': 3,
+    'fatura*': 3,
+    'nota fiscal': 3,
+  },
+  not: {
+    // Freelancers ask us about invoicing their own clients; that is a content question, not a copy of ours.
+    'invoice template*': 3,
+    'invoicing tool*': 3,
+    'invoice* my client*': 3,
+    'invoice* my customer*': 3,
+  },
+};
