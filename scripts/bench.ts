@@ -1,0 +1,291 @@
+/**
+ * `npm run bench`: memberops against a bare express + PostgreSQL baseline, measured in the same run on this machine.
+ *
+ *   npm run bench                      1,000 members, webhooks at 200 events/s
+ *   npm run bench -- --quick           200 members, fewer requests (about a minute)
+ *   npm run bench -- --members 500 --rate 100
+ *
+ * Self-contained: an in-memory Temporal dev server, a fresh PostgreSQL database (dropped at the end), the real worker
+ * and API as child processes (`node --import tsx worker/main.ts`, `… api/main.ts`), the baseline as a third child
+ * (scripts/bench-baseline-server.ts). The load comes from this process over keep-alive HTTP on 127.0.0.1. Prints a
+ * table and writes every figure to .data/bench-last.json. See scripts/bench-phases.ts for what each phase measures.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { z } from 'zod';
+import { createDb, migrate } from '../lib/db';
+import { findOrBuildTemporalCli } from '../lib/temporal-cli';
+import { findFreePort, TemporalDevServer } from '../lib/temporal-dev-server';
+import { createTestDatabase } from '../test/helpers/pg';
+import { BASELINE_ACCESS_TABLE, BASELINE_EVENTS_TABLE } from './bench-baseline-server';
+import { HttpTarget } from './bench-load';
+import { installProjectionTrigger, ProjectionWatch } from './bench-projection-watch';
+import { runPhases, type BenchOptions, type Stack } from './bench-phases';
+import { CleanupStack, startChild, waitUntil, type BenchChild } from './bench-stack';
+import { commandLine, machineInfo } from './bench-report';
+
+const ROOT = path.resolve(__dirname, '..');
+const LOG_DIR = path.join(ROOT, '.data', 'bench-logs');
+const RESULT_FILE = path.join(ROOT, '.data', 'bench-last.json');
+const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const TASK_QUEUE = 'memberops-bench';
+
+/** The environment the bench reads (the same variables as the test suite; see the README's development section). */
+const envSchema = z.object({
+  /** A superuser URL of the local PostgreSQL on which the bench creates (and drops) its scratch database. */
+  TEST_PG_URL: z
+    .string()
+    .default(DEFAULT_PG_ADMIN_URL)
+    .refine((u) => URL.canParse(u) && ['127.0.0.1', 'localhost'].includes(new URL(u).hostname), {
+      message: 'must be a postgres:// URL on 127.0.0.1 (the bench measures this machine only)',
+    }),
+  /** The `temporal` CLI binary; otherwise found or built by lib/temporal-cli.ts. */
+  TEMPORAL_CLI_PATH: z.string().optional(),
+});
+
+/** A bad flag or variable: reported in one line, before anything is started. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionsSchema = z.object({
+  quick: z.boolean().default(false),
+  members: count(10, 20_000).optional(),
+  rate: count(1, 5_000).default(200),
+  'max-in-flight': count(1, 1_000).default(64),
+  'closed-concurrency': count(1, 512).default(16),
+  'access-requests': count(100, 200_000).optional(),
+  'access-concurrency': count(1, 512).default(8),
+  'lag-samples': count(1, 5_000).optional(),
+  'access-rate': count(10, 50_000).default(1000),
+  'node-flags': z
+    .string()
+    .regex(/^(--[a-z0-9-]+(=[A-Za-z0-9._-]+)?\s*)*$/, 'is a space-separated list of node --flags')
+    .default(''),
+});
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      members: { type: 'string' },
+      rate: { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'closed-concurrency': { type: 'string' },
+      'access-requests': { type: 'string' },
+      'access-concurrency': { type: 'string' },
+      'lag-samples': { type: 'string' },
+      'access-rate': { type: 'string' },
+      'node-flags': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      'npm run bench -- [--quick] [--members N] [--rate EVENTS_PER_S] [--max-in-flight N] [--closed-concurrency N]\n' +
+        '                 [--access-requests N] [--access-concurrency N] [--access-rate REQ_PER_S] [--lag-samples N]\n' +
+        '                 [--node-flags "--trace-gc --max-semi-space-size=32"]   (for the worker, API and baseline alike)\n',
+    );
+    process.exit(0);
+  }
+  const r = optionsSchema.safeParse(values);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  --${i.path.join('.')}: ${i.message}`);
+    throw new UsageError(`bad options:\n${lines.join('\n')}`);
+  }
+  const o = r.data;
+  return {
+    quick: o.quick,
+    members: o.members ?? (o.quick ? 200 : 1000),
+    rate: o.rate,
+    maxInFlight: o['max-in-flight'],
+    closedConcurrency: o['closed-concurrency'],
+    accessRequests: o['access-requests'] ?? (o.quick ? 2000 : 10_000),
+    accessConcurrency: o['access-concurrency'],
+    lagSamples: o['lag-samples'] ?? (o.quick ? 50 : 200),
+    accessRate: o['access-rate'],
+    nodeFlags: o['node-flags'].split(/\s+/).filter(Boolean),
+    dunningEvery: 4,
+  };
+}
+
+const say = (m: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+};
+
+/** Everything the phases need, started in order, each with its stop registered before the next starts. */
+async function startStack(
+  cleanup: CleanupStack,
+  adminUrl: string,
+  cliPathEnv: string | undefined,
+  nodeFlags: string[],
+): Promise<Stack> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = (name: string): string => {
+    const file = path.join(LOG_DIR, `${name}.log`);
+    writeFileSync(file, '');
+    return file;
+  };
+
+  const cliPath = await findOrBuildTemporalCli({ envPath: cliPathEnv, log: say });
+  if (!cliPath) throw new Error('no temporal CLI binary and no Go toolchain to build one (see lib/temporal-cli.ts)');
+  const server = await TemporalDevServer.start({ cliPath, headless: true, logFile: logFile('temporal'), log: say });
+  cleanup.push('Temporal dev server', () => server.stop());
+
+  const database = await createTestDatabase(adminUrl);
+  cleanup.push('drop the bench database', () => database.drop());
+  say(`database ${new URL(database.url).pathname.slice(1)} created`);
+  const db = createDb(database.url);
+  cleanup.push('bench PostgreSQL pool', () => db.close());
+  await migrate(db);
+  await installProjectionTrigger(db);
+  const watch = await ProjectionWatch.start(database.url);
+  cleanup.push('projection watch', () => watch.close());
+  await db.query(
+    `CREATE TABLE ${BASELINE_EVENTS_TABLE} (id text PRIMARY KEY, type text NOT NULL, created_at timestamptz NOT NULL,
+       customer_id text, received_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await db.query(
+    `CREATE TABLE ${BASELINE_ACCESS_TABLE} (customer_id text PRIMARY KEY, status text NOT NULL, allowed boolean NOT NULL,
+       reason text NOT NULL)`,
+  );
+  const [pgVersion] = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+
+  const secret = `whsec_bench_${randomBytes(16).toString('hex')}`;
+  const [apiPort, baselinePort] = [await findFreePort(), await findFreePort()];
+  const common = {
+    NODE_ENV: 'production',
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    STRIPE_WEBHOOK_SECRET: secret,
+    LOG_LEVEL: 'error',
+    // Set, even empty, so that a developer's .env cannot switch on calls to Stripe or Intercom (variables set win).
+    STRIPE_SECRET_KEY: '',
+    INTERCOM_ACCESS_TOKEN: '',
+  };
+  const children: BenchChild[] = [];
+  const child = async (name: string, script: string, env: Record<string, string>): Promise<BenchChild> => {
+    const c = await startChild(name, script, env, {
+      cwd: ROOT,
+      logFile: logFile(name),
+      nodeFlags,
+    });
+    cleanup.push(`${name} process`, () => c.stop());
+    children.push(c);
+    return c;
+  };
+  const worker = await child('worker', 'worker/main.ts', common);
+  const api = await child('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
+  const baseline = await child('baseline', 'scripts/bench-baseline-server.ts', {
+    PORT: String(baselinePort),
+    DATABASE_URL: database.url,
+    STRIPE_WEBHOOK_SECRET: secret,
+    NODE_ENV: 'production',
+  });
+
+  const probe = new HttpTarget(`http://127.0.0.1:${apiPort}`, 64);
+  const baselineProbe = new HttpTarget(`http://127.0.0.1:${baselinePort}`, 4);
+  cleanup.push('HTTP agents', async () => {
+    probe.close();
+    baselineProbe.close();
+  });
+  // /readyz is 200 only once PostgreSQL answers and the worker polls the task queue (the workflow bundle is built).
+  const readyMs = await waitUntil(
+    'the memberops API to be ready (worker polling)',
+    async () => (await probe.request('GET', '/readyz')).status === 200,
+    {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      children,
+    },
+  );
+  await waitUntil(
+    'the baseline to answer',
+    async () => (await baselineProbe.request('GET', '/healthz')).status === 200,
+    {
+      timeoutMs: 60_000,
+      children,
+    },
+  );
+  say(`worker, API and baseline ready (${(readyMs / 1000).toFixed(1)} s)`);
+
+  const connection = await Connection.connect({ address: server.address });
+  cleanup.push('Temporal client', () => connection.close());
+  return {
+    db,
+    temporal: new Client({ connection, namespace: 'default' }),
+    taskQueue: TASK_QUEUE,
+    secret,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    baselineUrl: `http://127.0.0.1:${baselinePort}`,
+    probe,
+    watch,
+    children,
+    roles: new Map<number, string>([
+      [process.pid, 'bench'],
+      [server.pid, 'temporal'],
+      [worker.pid, 'worker'],
+      [api.pid, 'api'],
+      [baseline.pid, 'baseline'],
+    ]),
+    versions: { temporalCli: cliPath, postgres: pgVersion?.v },
+    say,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const command = commandLine();
+  const startedAt = new Date();
+  const cleanup = new CleanupStack();
+  let interruptedAt = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // Ctrl-C reaches this process twice (from the terminal's process group and relayed by tsx): only a second press,
+    // seconds later, skips the cleanup.
+    if (interruptedAt) {
+      if (Date.now() - interruptedAt > 2000) process.exit(130);
+      return;
+    }
+    interruptedAt = Date.now();
+    say(`${signal}: stopping servers and dropping the database`);
+    void cleanup.run().then(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const env = envSchema.safeParse(process.env);
+  if (!env.success) {
+    throw new UsageError(env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+  }
+  say(`${command} (${options.members} members, ${options.rate} events/s)`);
+  try {
+    const stack = await startStack(cleanup, env.data.TEST_PG_URL, env.data.TEMPORAL_CLI_PATH, options.nodeFlags);
+    const machine = machineInfo(stack.versions.temporalCli, stack.versions.postgres);
+    const report = await runPhases(stack, options, { command, machine, startedAt, resultFile: RESULT_FILE });
+    process.stdout.write(`${report}\n`);
+  } finally {
+    const failures = await cleanup.run();
+    for (const f of failures) say(`cleanup: ${f}`);
+    if (failures.length) process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (
+    err instanceof UsageError ||
+    (err instanceof TypeError && 'code' in err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+  ) {
+    process.stderr.write(`npm run bench: ${err.message} (--help lists the options)\n`);
+  } else {
+    say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    say(`server logs: ${LOG_DIR}`);
+  }
+  process.exitCode = 1;
+});
