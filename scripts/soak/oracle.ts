@@ -1,0 +1,374 @@
+/**
+ * The oracle: an independent, simple model of what every member should end up as, from the same Stripe events the
+ * generator sent (read from their JSON), applied in the order and at the times the member's workflow received them
+ * (Temporal's history, see history.ts). It never reads memberops' state and imports none of its code.
+ *
+ * The documented rules it applies: duplicates change nothing; an event older than the last status-bearing event (or
+ * than its own object's last event, or than a deadline that already moved the status, unless it is a payment during
+ * dunning) changes nothing; dunning counts its deadlines from when the first failure was processed, and every deadline
+ * that is due fires after each applied event and whenever the workflow wakes (each in deadline order).
+ */
+import {
+  ACCESS,
+  crmTags,
+  NOTICE_SUBJECTS,
+  READS_POLICY,
+  STATUS_BEARING,
+  type Fact,
+  type NoticeKind,
+  type Status,
+  type Tag,
+} from './oracle-rules';
+import type { Activation } from './history';
+import type { SoakDunningPolicy } from './options';
+
+export type Cause = { kind: 'event'; eventId: string; eventType: string } | { kind: 'timer'; timer: TimerKind };
+type TimerKind = 'dunning_reminder' | 'grace_period_end' | 'dunning_cancel' | 'period_end_cancel';
+
+export interface ExpectedTransition {
+  from: Status;
+  to: Status;
+  cause: Cause;
+  /** The workflow clock when it happened (undefined: a deadline the workflow has not woken up for yet). */
+  at: number | undefined;
+}
+
+export interface ExpectedMember {
+  customerId: string;
+  status: Status;
+  allowed: boolean;
+  disputed: boolean;
+  transitions: ExpectedTransition[];
+  notices: Array<{ key: string; kind: NoticeKind; subject: string }>;
+  /** Final tag set of the CRM contact. */
+  tags: Tag[];
+  /** Tag operations of CRM sync steps, each exactly once: `${key}|${op}|${tag}`. */
+  tagOps: string[];
+  /** Event ids the workflow received (each once), in order. */
+  received: string[];
+  /** Signals that were not events the generator sent (must never happen). */
+  strangers: string[];
+  /** The member's next deadline after `asOf` (epoch ms; 0 when none). */
+  nextDeadlineAt: number;
+  /** The latest deadline that fired (epoch ms; 0 when none): with `asOf` = Infinity, when the member is final. */
+  lastDeadlineAt: number;
+}
+
+interface Dunning {
+  cycle: number;
+  reminders: number[];
+  sent: number;
+  graceEnd: number;
+  cancelAt: number;
+  failureReason: string | null;
+}
+
+interface Timer {
+  kind: TimerKind;
+  at: number;
+  rank: number;
+}
+
+class MemberModel {
+  status: Status = 'none';
+  private subscriptionId: string | null = null;
+  private readonly ended = new Set<string>();
+  disputed = false;
+  private dunning: Dunning | null = null;
+  private cycles = 0;
+  private periodEndCancelAt: number | null = null;
+  private statusAsOf = 0;
+  private timerAsOf = 0;
+  private readonly objectAsOf = new Map<string, number>();
+  readonly seen: string[] = [];
+  private readonly trialKeys = new Set<string>();
+  readonly transitions: ExpectedTransition[] = [];
+  readonly notices: ExpectedMember['notices'] = [];
+  readonly tags = new Set<Tag>();
+  readonly tagOps: string[] = [];
+  lastDeadlineAt = 0;
+  private now: number | undefined = 0;
+
+  constructor(
+    readonly customerId: string,
+    private readonly policy: SoakDunningPolicy,
+  ) {}
+
+  isNew(id: string): boolean {
+    return !this.seen.includes(id);
+  }
+
+  /** One event at the workflow clock `now`: a duplicate or stale event changes nothing, not even the deadlines. */
+  event(f: Fact, now: number): void {
+    if (this.seen.includes(f.id)) return;
+    this.now = now;
+    if (this.apply(f)) this.fireDue(now);
+  }
+
+  /** The workflow woke up at `now` (undefined: a virtual wake-up at the check, clock unknown). */
+  fireDue(now: number, clock: number | undefined = now): void {
+    for (let t = this.nextTimer(); t && t.at <= now; t = this.nextTimer()) this.fire(t, now, clock);
+  }
+
+  nextTimer(): Timer | undefined {
+    const c: Timer[] = [];
+    const d = this.dunning;
+    if (d) {
+      for (const r of d.reminders) c.push({ kind: 'dunning_reminder', at: r, rank: 0 });
+      if (this.status === 'grace_period') c.push({ kind: 'grace_period_end', at: d.graceEnd, rank: 1 });
+      c.push({ kind: 'dunning_cancel', at: d.cancelAt, rank: 2 });
+    }
+    if (this.periodEndCancelAt !== null) c.push({ kind: 'period_end_cancel', at: this.periodEndCancelAt, rank: 3 });
+    c.sort((a, b) => a.at - b.at || a.rank - b.rank);
+    return c[0];
+  }
+
+  private fire(t: Timer, now: number, clock: number | undefined): void {
+    this.now = clock;
+    this.lastDeadlineAt = Math.max(this.lastDeadlineAt, t.at);
+    const before = this.status;
+    const cause: Cause = { kind: 'timer', timer: t.kind };
+    const d = this.dunning;
+    if (t.kind === 'dunning_reminder' && d) {
+      // Several reminders due at once (after an outage): only the newest is sent.
+      const due = d.reminders.filter((r) => r <= now);
+      d.reminders = d.reminders.filter((r) => r > now);
+      const step = d.sent + due.length - 1;
+      d.sent += due.length;
+      const kind: NoticeKind =
+        step > 0
+          ? 'dunning_reminder'
+          : d.failureReason === 'authentication_required'
+            ? 'payment_action_required'
+            : 'payment_failed';
+      this.notify(kind, `dunning:${d.cycle}:reminder:${step}`);
+    } else if (t.kind === 'grace_period_end') {
+      this.transition('past_due', cause);
+    } else if (t.kind === 'dunning_cancel') {
+      this.cancelNow(cause);
+    } else if (t.kind === 'period_end_cancel') {
+      this.periodEndCancelAt = null;
+      if (this.status !== 'canceled' && this.status !== 'refunded' && this.status !== 'none') this.cancelNow(cause);
+    }
+    if (this.status !== before) this.timerAsOf = Math.max(this.timerAsOf, Math.floor(t.at / 1000));
+  }
+
+  /** False when the event is stale: Stripe's order is not guaranteed, so an older event never moves the state. */
+  private apply(f: Fact): boolean {
+    this.seen.push(f.id);
+    const paymentInDunning =
+      (f.type === 'invoice.paid' || f.type === 'invoice.payment_succeeded') &&
+      (this.status === 'grace_period' || this.status === 'past_due');
+    const stale =
+      f.created < (this.objectAsOf.get(f.objectId) ?? 0) ||
+      f.created < this.statusAsOf ||
+      (f.created < this.timerAsOf && !paymentInDunning);
+    if (stale) return false;
+    this.objectAsOf.set(f.objectId, f.created);
+    const ignored = this.handle(f) === 'ignored';
+    if (!ignored && STATUS_BEARING.has(f.type)) this.statusAsOf = Math.max(this.statusAsOf, f.created);
+    return true;
+  }
+
+  private isCurrent(sub: string | undefined): boolean {
+    return !sub || !this.subscriptionId || this.subscriptionId === sub;
+  }
+
+  private subscriptionFields(f: Fact): void {
+    if (f.subscription) this.subscriptionId = f.subscription;
+    const endsAt = f.cancelAt ?? (f.cancelAtPeriodEnd ? f.currentPeriodEnd : null);
+    this.periodEndCancelAt = endsAt ? endsAt * 1000 : null;
+  }
+
+  private handle(f: Fact): 'ignored' | void {
+    const cause: Cause = { kind: 'event', eventId: f.id, eventType: f.type };
+    const s = this.status;
+    const inDunning = s === 'grace_period' || s === 'past_due';
+    switch (f.type) {
+      case 'customer.subscription.created':
+      case 'customer.subscription.updated': {
+        if (f.subscription && this.ended.has(f.subscription)) return 'ignored';
+        const startsNew = f.subStatus === 'trialing' || f.subStatus === 'active' || f.subStatus === 'past_due';
+        if (!this.isCurrent(f.subscription) && !(startsNew && !ACCESS.has(s))) return 'ignored';
+        this.subscriptionFields(f);
+        if (f.subStatus === 'incomplete') return;
+        if (f.subStatus === 'trialing' || f.subStatus === 'active') {
+          if (s === 'refunded') return 'ignored';
+          if (f.subStatus === 'trialing') {
+            this.dunning = null;
+            this.transition('trialing', cause);
+          } else if (inDunning) this.recover(cause);
+          else this.transition('active', cause);
+          return;
+        }
+        if (f.subStatus === 'past_due') {
+          if (s === 'active' || s === 'trialing' || s === 'none' || s === 'canceled') this.startDunning(cause, null);
+          return;
+        }
+        if (f.subStatus === 'unpaid') {
+          this.dunning = null;
+          if (s !== 'refunded') this.transition('past_due', cause);
+          return;
+        }
+        if (f.subStatus === 'canceled' || f.subStatus === 'incomplete_expired' || f.subStatus === 'paused') {
+          if (s !== 'refunded') this.cancelNow(cause);
+          return;
+        }
+        return 'ignored';
+      }
+      case 'customer.subscription.deleted': {
+        if (f.subscription) this.ended.add(f.subscription);
+        if (!this.isCurrent(f.subscription)) return 'ignored';
+        this.subscriptionFields(f);
+        this.periodEndCancelAt = null;
+        if (s !== 'refunded') this.cancelNow(cause);
+        return;
+      }
+      case 'customer.subscription.trial_will_end': {
+        if (!this.isCurrent(f.subscription) || (f.subscription && this.ended.has(f.subscription))) return 'ignored';
+        this.subscriptionFields(f);
+        const key = `${f.subscription}:${f.trialEnd ?? ''}`;
+        if (this.trialKeys.has(key)) return;
+        this.trialKeys.add(key);
+        this.notify('trial_will_end', `trial_will_end:${key}`);
+        return;
+      }
+      case 'checkout.session.completed': {
+        if (f.subscription && this.ended.has(f.subscription)) return 'ignored';
+        if (ACCESS.has(s) && !this.isCurrent(f.subscription)) return 'ignored';
+        if (f.subscription && (this.subscriptionId === null || !ACCESS.has(s))) this.subscriptionId = f.subscription;
+        if (ACCESS.has(s) || s === 'past_due') return;
+        if (f.paymentStatus === 'paid') this.transition('active', cause);
+        else if (f.paymentStatus === 'no_payment_required') this.transition('trialing', cause);
+        return;
+      }
+      case 'invoice.paid':
+      case 'invoice.payment_succeeded': {
+        if ((f.subscription && this.ended.has(f.subscription)) || !this.isCurrent(f.subscription)) return 'ignored';
+        if (f.subscription && !this.subscriptionId) this.subscriptionId = f.subscription;
+        if ((f.amountPaid ?? 0) === 0 && s === 'trialing') return;
+        if (inDunning) this.recover(cause);
+        else if (s !== 'active') this.transition('active', cause);
+        return;
+      }
+      case 'invoice.payment_failed':
+      case 'invoice.payment_action_required': {
+        if ((f.subscription && this.ended.has(f.subscription)) || !this.isCurrent(f.subscription)) return 'ignored';
+        if (inDunning) return;
+        if (s !== 'active' && s !== 'trialing') return 'ignored';
+        this.startDunning(cause, f.type === 'invoice.payment_action_required' ? 'authentication_required' : null);
+        return;
+      }
+      case 'charge.refunded':
+        if (!f.fullyRefunded) return 'ignored';
+        if (s === 'none' || s === 'refunded') return;
+        this.dunning = null;
+        this.periodEndCancelAt = null;
+        this.transition('refunded', cause);
+        return;
+      case 'charge.dispute.created':
+        this.disputed = true;
+        return;
+      default:
+        return 'ignored';
+    }
+  }
+
+  private transition(to: Status, cause: Cause): void {
+    const from = this.status;
+    if (from === to) return;
+    this.status = to;
+    this.transitions.push({ from, to, cause, at: this.now });
+    const { add, remove } = crmTags(from, to);
+    const key = `${this.customerId}:t${this.transitions.length}`;
+    for (const tag of add) {
+      this.tags.add(tag);
+      this.tagOps.push(`${key}|add|${tag}`);
+    }
+    for (const tag of remove) {
+      this.tags.delete(tag);
+      this.tagOps.push(`${key}|remove|${tag}`);
+    }
+  }
+
+  private notify(kind: NoticeKind, suffix: string): void {
+    this.notices.push({ key: `${this.customerId}:${suffix}`, kind, subject: NOTICE_SUBJECTS[kind] });
+  }
+
+  private startDunning(cause: Cause, failureReason: string | null): void {
+    const { graceMs, remindersMs, cancelAfterMs } = this.policy;
+    const start = this.now ?? 0;
+    this.cycles += 1;
+    this.dunning = {
+      cycle: this.cycles,
+      reminders: remindersMs.filter((r) => r < cancelAfterMs).map((r) => start + r),
+      sent: 0,
+      graceEnd: start + graceMs,
+      cancelAt: start + cancelAfterMs,
+      failureReason,
+    };
+    this.transition('grace_period', cause);
+  }
+
+  private recover(cause: Cause): void {
+    const wasInDunning = this.status === 'grace_period' || this.status === 'past_due';
+    const cycle = this.dunning?.cycle ?? this.cycles;
+    this.dunning = null;
+    this.transition('active', cause);
+    if (wasInDunning) this.notify('payment_recovered', `dunning:${cycle}:recovered`);
+  }
+
+  private cancelNow(cause: Cause): void {
+    this.dunning = null;
+    this.periodEndCancelAt = null;
+    const from = this.status;
+    this.transition('canceled', cause);
+    if (from !== 'canceled' && from !== 'none') this.notify('canceled', `canceled:t${this.transitions.length}`);
+  }
+}
+
+/**
+ * The expected state of one member: its events applied activation by activation as its workflow received them, then
+ * every deadline due by `asOf` (the check time), whether or not the workflow has woken up for it yet.
+ */
+export function expectMember(
+  customerId: string,
+  activations: Activation[],
+  facts: ReadonlyMap<string, Fact>,
+  policy: SoakDunningPolicy,
+  asOf: number,
+): ExpectedMember {
+  const m = new MemberModel(customerId, policy);
+  const strangers: string[] = [];
+  for (const a of activations) {
+    // The workflow clock: the task's start, moved on by each local activity (policy read) as it resolves.
+    const reads = [...a.localActivityTimes];
+    let clock = a.at;
+    if (a.first) clock = reads.shift() ?? clock;
+    for (const id of a.eventIds) {
+      const f = facts.get(id);
+      if (!f) {
+        strangers.push(id);
+        continue;
+      }
+      if (READS_POLICY.has(f.type) && m.isNew(f.id)) clock = reads.shift() ?? clock;
+      m.event(f, clock);
+    }
+    if (a.wakes) m.fireDue(clock);
+  }
+  m.fireDue(asOf, undefined);
+  return {
+    customerId,
+    status: m.status,
+    allowed: ACCESS.has(m.status),
+    disputed: m.disputed,
+    transitions: m.transitions,
+    notices: m.notices,
+    tags: [...m.tags].sort(),
+    tagOps: m.tagOps,
+    received: m.seen,
+    strangers,
+    nextDeadlineAt: m.nextTimer()?.at ?? 0,
+    lastDeadlineAt: m.lastDeadlineAt,
+  };
+}
