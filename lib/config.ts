@@ -47,7 +47,12 @@ export const envSchema = z
     /** HTTP port of the API. */
     PORT: port.default(3000),
     /** PostgreSQL connection string; unset under `npm start` means an embedded PostgreSQL under `.data/`. */
-    DATABASE_URL: optionalString,
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// connection string')
+        .optional(),
+    ),
     /** host:port of the Temporal frontend; unset under `npm start` means a local dev server. */
     TEMPORAL_ADDRESS: optionalString,
     /** Temporal namespace. */

@@ -29,6 +29,7 @@ describe('config', () => {
     [{ ...base, DUNNING_FINAL_ACTION: 'delete' }, 'DUNNING_FINAL_ACTION'],
     [{ ...base, DUNNING_GRACE_PERIOD: '5 days', DUNNING_CANCEL_AFTER: '1 day' }, 'DUNNING_CANCEL_AFTER'],
     [{ ...base, INTERCOM_BASE_URL: 'not a url' }, 'INTERCOM_BASE_URL'],
+    [{ ...base, DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
     [{ ...base, NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_test_123' }, 'STRIPE_SECRET_KEY'],
   ])('refuses a bad value and names the variable (%o → %s)', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
