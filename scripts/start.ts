@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   const { worker, connection } = await buildWorker(config, db, log);
   const workerDone = worker.run();
   stops.unshift(async () => {
-    worker.shutdown();
+    // The Temporal runtime may already be draining it on the same signal.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone;
     await connection.close();
   });

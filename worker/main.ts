@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   await migrate(db);
   const { worker, connection } = await buildWorker(config, db, log);
   onShutdown(log, async () => {
-    worker.shutdown();
+    // The Temporal runtime may already be draining it on the same signal.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
   });
   log.info({ taskQueue: config.temporal.taskQueue }, 'memberops worker polling');
   await worker.run();
