@@ -17,7 +17,20 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const reportFile = overrides.reportFile ?? path.resolve(__dirname, '..', '.data', 'soak-last.json');
-  const report = await runSoak({ ...overrides, reportFile });
+  // Ctrl-C (or a CI timeout's SIGTERM) stops the run cleanly: children stopped, database dropped. A second one exits.
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write(`[soak] ${sig}: stopping (again to exit at once)\n`);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const report = await runSoak({ ...overrides, reportFile, signal: interrupt.signal });
+  if (interrupt.signal.aborted) {
+    process.stdout.write(`\n${report.failure ?? 'interrupted'}; ${reportFile} left as it was\n`);
+    process.exit(130);
+  }
   process.stdout.write(`\n${formatReport(report)}\n\nreport written to ${reportFile}\n`);
   process.exit(report.ok ? 0 : 1);
 }

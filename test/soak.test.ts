@@ -1,12 +1,96 @@
 /**
- * The short soak of `npm test`: a month of a 100-member community played in about 70 seconds against a memberops of
- * its own (Temporal dev server with a file-backed history, a fresh database, worker and API as child processes, fake
- * Intercom and Stripe API), with Stripe's duplicates and late deliveries, one SIGKILL of the worker and one restart of
- * Temporal. The long run (1,000 members) is `npm run soak`; see the README.
+ * The soak harness in `npm test`: first the oracle on hand-written event streams (milliseconds), then the short soak,
+ * a month of a 100-member community played in about 70 seconds against a memberops of its own (Temporal dev server
+ * with a file-backed history, a fresh database, worker and API as child processes, fake Intercom and Stripe API), with
+ * Stripe's duplicates and late deliveries, one SIGKILL of the worker and one restart of Temporal.
+ * The long run (1,000 members) is `npm run soak`; see the README.
  */
+import type { Activation } from '../scripts/soak/history';
+import { dunningPolicy } from '../scripts/soak/options';
+import { expectMember } from '../scripts/soak/oracle';
+import type { Fact } from '../scripts/soak/oracle-rules';
 import { formatReport, runSoak } from '../scripts/soak/run';
 
 jest.setTimeout(5 * 60_000);
+
+describe('the soak oracle', () => {
+  const policy = dunningPolicy({ dunningDaySeconds: 10 });
+  const t0 = 1_800_000_000_000;
+  const cus = 'cus_oracle';
+  const sub = 'sub_oracle';
+  const fact = (id: string, type: string, atS: number, extra: Partial<Fact> = {}): Fact => ({
+    id,
+    type,
+    created: Math.floor(t0 / 1000) + atS,
+    objectId: type.startsWith('customer.subscription') ? sub : `obj_${id}`,
+    subscription: sub,
+    ...extra,
+  });
+  /** Each event received alone, at its `created` time. */
+  const received = (facts: Fact[]): Activation[] =>
+    facts.map((f, i) => ({
+      at: f.created * 1000 + 50,
+      eventIds: [f.id],
+      wakes: true,
+      first: i === 0,
+      localActivityTimes: [],
+    }));
+  const expect_ = (facts: Fact[], activations = received(facts)) =>
+    expectMember(cus, activations, new Map(facts.map((f) => [f.id, f])), policy, Infinity);
+
+  const active = fact('evt_1', 'customer.subscription.updated', 0, { subStatus: 'active' });
+  const failed = fact('evt_2', 'invoice.payment_failed', 100);
+
+  it('expects a payment recovered during grace to send the first reminder and a recovery notice', () => {
+    const paid = fact('evt_3', 'invoice.paid', 115, { amountPaid: 2900 });
+    const e = expect_([active, failed, paid]);
+    expect(e.status).toBe('active');
+    expect(e.transitions.map((t) => t.to)).toEqual(['active', 'grace_period', 'active']);
+    expect(e.notices.map((n) => n.key)).toEqual([`${cus}:dunning:1:reminder:0`, `${cus}:dunning:1:recovered`]);
+    expect(e.tags).toEqual(['member_active', 'payment_recovered']);
+  });
+
+  it('expects an unpaid cycle to end canceled after its deadlines, with every reminder', () => {
+    const e = expect_([active, failed]);
+    expect(e.transitions.map((t) => `${t.to}:${t.cause.kind}`)).toEqual([
+      'active:event',
+      'grace_period:event',
+      'past_due:timer',
+      'canceled:timer',
+    ]);
+    expect(e.notices.map((n) => n.kind)).toEqual([
+      'payment_failed',
+      'dunning_reminder',
+      'dunning_reminder',
+      'canceled',
+    ]);
+    expect(e.tags).toEqual(['cancelled', 'payment_failed']);
+  });
+
+  it('expects an event delivered after a newer status-bearing event to change nothing', () => {
+    const deleted = fact('evt_3', 'customer.subscription.deleted', 200, { subStatus: 'canceled' });
+    const lateFailure = fact('evt_4', 'invoice.payment_failed', 150);
+    const e = expect_([active, deleted, lateFailure]);
+    expect(e.status).toBe('canceled');
+    expect(e.notices.map((n) => n.kind)).toEqual(['canceled']);
+    expect(e.received).toEqual(['evt_1', 'evt_3', 'evt_4']);
+  });
+
+  it('expects a payment made before the grace deadline but received after it to recover from past_due', () => {
+    const paid = fact('evt_3', 'invoice.paid', 125, { amountPaid: 2900 });
+    const [a1, a2] = received([active, failed]);
+    // The grace deadline (30 s after the failure) wakes the workflow before the late payment arrives at +45 s.
+    const activations: Activation[] = [
+      a1 as Activation,
+      a2 as Activation,
+      { at: (failed.created + 31) * 1000, eventIds: [], wakes: true, first: false, localActivityTimes: [] },
+      { at: (failed.created + 45) * 1000, eventIds: [paid.id], wakes: true, first: false, localActivityTimes: [] },
+    ];
+    const e = expect_([active, failed, paid], activations);
+    expect(e.transitions.map((t) => t.to)).toEqual(['active', 'grace_period', 'past_due', 'active']);
+    expect(e.notices.map((n) => n.kind)).toEqual(['payment_failed', 'dunning_reminder', 'payment_recovered']);
+  });
+});
 
 it('replays a month of 100 members through a worker kill and a Temporal restart with nothing lost, duplicated or disagreeing', async () => {
   const lines: string[] = [];
@@ -33,6 +117,6 @@ it('replays a month of 100 members through a worker kill and a Temporal restart 
   ]);
   expect(report.webhooks.gaveUp).toBe(0);
   expect(report.check).toMatchObject({ mismatches: 0, lostEvents: 0, duplicatedEffects: 0, disagreements: 0 });
-  // Every event of the plan went out and was acknowledged (duplicates included).
+  // Every delivery of the plan went out and was acknowledged (duplicates included).
   expect(report.webhooks.acked).toBe(report.events.deliveries);
 });

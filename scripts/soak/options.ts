@@ -41,8 +41,10 @@ export interface SoakOptions {
   temporalCliPath?: string;
   /** Where the report is written (JSON); undefined: not written. */
   reportFile?: string;
-  /** Keep the run directory (child logs, Temporal db) after a successful run. */
+  /** Keep the run directory (child logs, Temporal db) and the database after the run. */
   keepRunDir: boolean;
+  /** Stops the run early (Ctrl-C): deliveries stop, nothing is checked, everything started is stopped and dropped. */
+  signal?: AbortSignal;
   log: (line: string) => void;
 }
 

@@ -105,9 +105,17 @@ class MemberModel {
     if (this.apply(f)) this.fireDue(now);
   }
 
-  /** The workflow woke up at `now` (undefined: a virtual wake-up at the check, clock unknown). */
-  fireDue(now: number, clock: number | undefined = now): void {
-    for (let t = this.nextTimer(); t && t.at <= now; t = this.nextTimer()) this.fire(t, now, clock);
+  /** The workflow woke up at `now`: every deadline due by then fires, in deadline order. */
+  fireDue(now: number): void {
+    for (let t = this.nextTimer(); t && t.at <= now; t = this.nextTimer()) this.fire(t, now, now);
+  }
+
+  /**
+   * Deadlines due by `asOf` that the history shows no wake-up for yet: the workflow wakes at each of them in turn
+   * (so reminders are not merged), at a clock the oracle does not know.
+   */
+  fireEachUntil(asOf: number): void {
+    for (let t = this.nextTimer(); t && t.at <= asOf; t = this.nextTimer()) this.fire(t, t.at, undefined);
   }
 
   nextTimer(): Timer | undefined {
@@ -356,7 +364,7 @@ export function expectMember(
     }
     if (a.wakes) m.fireDue(clock);
   }
-  m.fireDue(asOf, undefined);
+  m.fireEachUntil(asOf);
   return {
     customerId,
     status: m.status,

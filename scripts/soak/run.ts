@@ -24,7 +24,22 @@ const CHECK_RESERVE_MS = 60_000;
 /** How long the system may take to settle after the last delivery or deadline before the check gives up. */
 const SETTLE_LIMIT_MS = 120_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** Waits `ms`, or less if `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
 
 /** The oracle's reading of every handled event the generator sent, per member. */
 function factsOf(plan: Plan): Map<string, Map<string, Fact>> {
@@ -67,6 +82,11 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
   // Every member's delivery lane waits on it.
   setMaxListeners(o.members + 50, abort.signal);
   const abortTimer = setTimeout(() => abort.abort(), Math.max(0, hardDeadline - CHECK_RESERVE_MS - Date.now()));
+  const interrupted = (): void => abort.abort();
+  o.signal?.addEventListener('abort', interrupted, { once: true });
+  const stopIfInterrupted = (): void => {
+    if (o.signal?.aborted) throw new Interrupted('interrupted: nothing was checked');
+  };
   let stack: Stack | undefined;
   let failure: string | null = null;
   let report: SoakReport | undefined;
@@ -76,6 +96,7 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
       `soak: ${o.members} members, ${o.days} days at ${o.speedup}x (a day is ${Math.round(86_400_000 / o.speedup)} ms), dunning grace ${policy.graceMs} ms / cancel ${policy.cancelAfterMs} ms, faults ${o.faults.join(',') || 'none'}, CRM ${o.crm ? 'on' : 'off'}, seed ${o.seed}`,
     );
     stack = await startStack(o);
+    stopIfInterrupted();
     const s = stack;
     const setupMs = Date.now() - startedAt;
     const plan = planMonth(o, Date.now() + 2000);
@@ -111,6 +132,7 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     const deliveriesDoneAt = Date.now();
     await faultsDone;
     clearInterval(progress);
+    stopIfInterrupted();
     if (abort.signal.aborted) failure = `max-minutes (${o.maxMinutes}) reached before every delivery was made`;
     log(
       `deliveries done at t+${Math.round((deliveriesDoneAt - plan.t0) / 1000)}s: ${JSON.stringify(sender.stats.byError)}`,
@@ -125,7 +147,8 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     const lastActivityAt = Math.max(sender.lastAckAt, lastDeadline, deliveriesDoneAt);
     if (lastDeadline > Date.now())
       log(`waiting ${Math.round((lastDeadline - Date.now()) / 1000)} s for the last deadlines`);
-    await sleep(Math.min(lastDeadline + 1000, hardDeadline - CHECK_RESERVE_MS) - Date.now());
+    await sleep(Math.min(lastDeadline + 1000, hardDeadline - CHECK_RESERVE_MS) - Date.now(), o.signal);
+    stopIfInterrupted();
 
     let check: CheckResult | undefined;
     let settledAt: number | undefined;
@@ -141,8 +164,10 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
         break;
       }
       log(`check ${checks}: ${check.mismatches.length} mismatch(es) ${JSON.stringify(check.byCategory)}`);
+      for (const mm of check.mismatches.slice(0, 5)) log(`  ${mm.customerId} [${mm.category}] ${mm.detail}`);
       if (Date.now() + 5000 > hardDeadline - 15_000 || Date.now() - lastActivityAt > SETTLE_LIMIT_MS) break;
-      await sleep(5000);
+      await sleep(5000, o.signal);
+      stopIfInterrupted();
     }
     rss.stop();
     await projections.stop();
@@ -176,24 +201,29 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
       failure,
     });
   } catch (err) {
-    failure = `soak harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    if (err instanceof Interrupted) failure = err.message;
+    else {
+      failure = `soak harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+      if (stack) log(`worker log tail:\n${stack.worker.tail()}\nAPI log tail:\n${stack.api.tail()}`);
+    }
     log(failure);
-    if (stack) log(`worker log tail:\n${stack.worker.tail()}\nAPI log tail:\n${stack.api.tail()}`);
   } finally {
     clearTimeout(abortTimer);
+    o.signal?.removeEventListener('abort', interrupted);
     if (stack) {
       stack.worker.onUnexpectedExit = undefined;
       stack.api.onUnexpectedExit = undefined;
     }
     // A failed run keeps its directory (child logs, Temporal history) for a look; the database only on request.
-    const keep = o.keepRunDir || !report?.ok;
+    const keep = o.keepRunDir || (!report?.ok && !o.signal?.aborted);
     await stack
       ?.close({ keepRunDir: keep, keepDatabase: o.keepRunDir })
       .catch((err: unknown) => log(`stopping the stack: ${String(err)}`));
     if (stack && keep) log(`run directory kept: ${stack.runDir}`);
   }
   report ??= failedReport(o, startedAt, failure ?? 'unknown failure');
-  if (o.reportFile) writeReport(o.reportFile, report);
+  // An interrupted run does not replace the last report.
+  if (o.reportFile && !o.signal?.aborted) writeReport(o.reportFile, report);
   return report;
 }
 
