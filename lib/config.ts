@@ -98,6 +98,8 @@ export const envSchema = z
     SUPPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
     /** pino log level. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.STRIPE_SECRET_KEY?.startsWith('sk_test_')) {
@@ -138,6 +140,7 @@ export interface Config {
   billingPortalReturnUrl?: string;
   support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number };
   logLevel: Env['LOG_LEVEL'];
+  logFormat: Env['LOG_FORMAT'];
 }
 
 export class ConfigError extends Error {
@@ -179,5 +182,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       rateLimitPerMinute: e.SUPPORT_RATE_LIMIT_PER_MINUTE,
     },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
   };
 }

@@ -36,5 +36,5 @@ export function onShutdown(log: Logger, stop: () => Promise<void>): void {
 }
 
 export function entryLogger(config: Config, name: string): Logger {
-  return createLogger({ level: config.logLevel, name });
+  return createLogger({ level: config.logLevel, name, pretty: config.logFormat === 'pretty' });
 }

@@ -17,9 +17,15 @@ export const REDACT_PATHS = [
   'config.intercom.accessToken',
 ];
 
-export function createLogger(opts: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
-  return pino(
-    { level: opts.level ?? 'info', name: opts.name ?? 'memberops', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    opts.destination,
-  );
+export function createLogger(
+  opts: { level?: string; name?: string; destination?: pino.DestinationStream; pretty?: boolean } = {},
+): Logger {
+  const options: pino.LoggerOptions = {
+    level: opts.level ?? 'info',
+    name: opts.name ?? 'memberops',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  // pino's own pretty transport (a worker thread); redaction happens before it, so it never sees a secret.
+  if (opts.pretty && !opts.destination) options.transport = { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } };
+  return pino(options, opts.destination);
 }

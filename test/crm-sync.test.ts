@@ -10,9 +10,9 @@ import type { CrmSection } from '../api/crm-section';
 import { createDb, type Db } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { memberWorkflowId, membershipQuery } from '../workflows/messages';
-import { startFakeIntercom, type FakeContact, type FakeIntercom } from './fakes/fake-intercom';
+import { startFakeIntercom, type FakeContact, type FakeIntercom } from '../tools/testkit/fakes/fake-intercom';
 import { startHarness, testEnv, type Harness } from './helpers/harness';
-import { newMember, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 const token = `tok_crm_${randomBytes(16).toString('hex')}`;

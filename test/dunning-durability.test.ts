@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { memberWorkflowId } from '../workflows/messages';
 import { startHarness, testEnv, type Harness } from './helpers/harness';
-import { newMember, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 jest.setTimeout(120_000);

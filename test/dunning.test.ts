@@ -1,8 +1,8 @@
 import { createStripeClient } from '../lib/clients';
-import { startFakeStripeApi, type FakeStripeApi } from './fakes/fake-stripe-api';
+import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 import { createCaptureMessenger, type CaptureMessenger } from './helpers/capture-messenger';
 import { startHarness, type Harness } from './helpers/harness';
-import { newMember, nextCreated, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { newMember, nextCreated, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 const activeSub = (m: MemberIds, object: Record<string, unknown> = {}) =>

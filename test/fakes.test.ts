@@ -3,10 +3,10 @@ import path from 'node:path';
 import { IntercomError, IntercomTimeoutError, type IntercomClient } from 'intercom-client';
 import Stripe from 'stripe';
 import { classifyHttpFailure, createIntercomClient, createStripeClient } from '../lib/clients';
-import { signIntercomWebhook, startFakeIntercom, type FakeIntercom } from './fakes/fake-intercom';
-import { startFakeStripeApi, type FakeStripeApi } from './fakes/fake-stripe-api';
+import { signIntercomWebhook, startFakeIntercom, type FakeIntercom } from '../tools/testkit/fakes/fake-intercom';
+import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 
-const FIXTURES = '/work/shared/fixtures/intercom/webhooks-derived';
+const FIXTURES = path.join(__dirname, 'fixtures', 'intercom');
 
 /** Resolves with what the promise rejected with, failing the test if it resolved. */
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from './helpers/harness';
-import { loadFixture, newMember, nextCreated, sign, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { loadFixture, newMember, nextCreated, sign, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 let h: Harness;

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { memberWorkflowId } from '../workflows/messages';
 import { startHarness, workflowBundle, type Harness } from './helpers/harness';
-import { newMember, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 const HISTORIES = path.join(__dirname, 'histories');

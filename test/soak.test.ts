@@ -5,11 +5,11 @@
  * Stripe's duplicates and late deliveries, one SIGKILL of the worker and one restart of Temporal.
  * The long run (1,000 members) is `npm run soak`; see the README.
  */
-import type { Activation } from '../scripts/soak/history';
-import { dunningPolicy } from '../scripts/soak/options';
-import { expectMember } from '../scripts/soak/oracle';
-import type { Fact } from '../scripts/soak/oracle-rules';
-import { formatReport, runSoak } from '../scripts/soak/run';
+import type { Activation } from '../tools/soak/history';
+import { dunningPolicy } from '../tools/soak/options';
+import { expectMember } from '../tools/soak/oracle';
+import type { Fact } from '../tools/soak/oracle-rules';
+import { formatReport, runSoak } from '../tools/soak/run';
 
 jest.setTimeout(5 * 60_000);
 
@@ -26,15 +26,16 @@ describe('the soak oracle', () => {
     subscription: sub,
     ...extra,
   });
-  /** Each event received alone, at its `created` time. */
-  const received = (facts: Fact[]): Activation[] =>
-    facts.map((f, i) => ({
-      at: f.created * 1000 + 50,
-      eventIds: [f.id],
-      wakes: true,
-      first: i === 0,
-      localActivityTimes: [],
-    }));
+  const wakeUp = (at: number, eventIds: string[] = [], first = false): Activation => ({
+    at,
+    eventIds,
+    wakes: true,
+    first,
+    localActivityTimes: [],
+    clockUntil: at,
+  });
+  /** Each event received alone, just after its `created` time. */
+  const received = (facts: Fact[]): Activation[] => facts.map((f, i) => wakeUp(f.created * 1000 + 50, [f.id], i === 0));
   const expect_ = (facts: Fact[], activations = received(facts)) =>
     expectMember(cus, activations, new Map(facts.map((f) => [f.id, f])), policy, Infinity);
 
@@ -83,8 +84,8 @@ describe('the soak oracle', () => {
     const activations: Activation[] = [
       a1 as Activation,
       a2 as Activation,
-      { at: (failed.created + 31) * 1000, eventIds: [], wakes: true, first: false, localActivityTimes: [] },
-      { at: (failed.created + 45) * 1000, eventIds: [paid.id], wakes: true, first: false, localActivityTimes: [] },
+      wakeUp((failed.created + 31) * 1000),
+      wakeUp((failed.created + 45) * 1000, [paid.id]),
     ];
     const e = expect_([active, failed, paid], activations);
     expect(e.transitions.map((t) => t.to)).toEqual(['active', 'grace_period', 'past_due', 'active']);

@@ -20,7 +20,7 @@ import {
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
-} from '../scripts/support-report';
+} from '../tools/support-report';
 
 const activeMember = { status: 'active', allowed: true } as const;
 const classify = (body: string, extra: Omit<SupportRequest, 'body'> = {}) => classifySupportRequest({ body, ...extra });

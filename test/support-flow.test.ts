@@ -12,11 +12,11 @@ import type { SupportHistoryEntry } from '../api/support-section';
 import { createIntercomClient, createStripeClient } from '../lib/clients';
 import { createDb, type Db } from '../lib/db';
 import { createLogger } from '../lib/logger';
-import { startFakeIntercom, signIntercomWebhook, type FakeIntercom } from './fakes/fake-intercom';
-import { startFakeStripeApi, type FakeStripeApi } from './fakes/fake-stripe-api';
+import { startFakeIntercom, signIntercomWebhook, type FakeIntercom } from '../tools/testkit/fakes/fake-intercom';
+import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 import { startHarness, testEnv, type Harness } from './helpers/harness';
 import { conversationUserCreated, conversationUserReplied, INTERCOM_FIXTURES } from './helpers/intercom-notifications';
-import { newMember, stripeEvent, type MemberIds } from './helpers/stripe-events';
+import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 const token = `tok_support_${randomBytes(12).toString('hex')}`;

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ensureSearchAttributes, SEARCH_ATTRIBUTES } from '../lib/search-attributes';
-import { TemporalDevServer } from '../lib/temporal-dev-server';
+import { TemporalDevServer } from '../tools/testkit/temporal-dev-server';
 import { waitFor } from './helpers/wait-for';
 
 const cliPath = process.env.MEMBEROPS_TEST_TEMPORAL_CLI;

@@ -5,10 +5,10 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findOrBuildTemporalCli } from '../lib/temporal-cli';
-import { TemporalDevServer } from '../lib/temporal-dev-server';
+import { findOrBuildTemporalCli } from '../tools/testkit/temporal-cli';
+import { TemporalDevServer } from '../tools/testkit/temporal-dev-server';
 import { startHarness, type Harness } from './helpers/harness';
-import { newMember, stripeEvent } from './helpers/stripe-events';
+import { newMember, stripeEvent } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
 jest.setTimeout(120_000);

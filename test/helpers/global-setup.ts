@@ -1,8 +1,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSearchAttributes } from '../../lib/search-attributes';
-import { findOrBuildTemporalCli } from '../../lib/temporal-cli';
-import { TemporalDevServer } from '../../lib/temporal-dev-server';
-import { createTestDatabase, type TestDatabase } from './pg';
+import { findOrBuildTemporalCli } from '../../tools/testkit/temporal-cli';
+import { TemporalDevServer } from '../../tools/testkit/temporal-dev-server';
+import { createTestDatabase, type TestDatabase } from '../../tools/testkit/pg';
 
 /** What the global setup leaves for the global teardown (jest runs both in the same process). */
 export interface MemberopsTestGlobals {

@@ -22,7 +22,7 @@ import { createLogger, type Logger } from '../../lib/logger';
 import { createMemberopsWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
 import { installTemporalRuntime } from '../../worker/temporal-runtime';
 import type { AppDeps } from '../../api/app';
-import { sign, type StripeEventJson } from './stripe-events';
+import { sign, type StripeEventJson } from '../../tools/testkit/stripe-events';
 import { waitFor } from './wait-for';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

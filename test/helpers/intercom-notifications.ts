@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FakeConversationPart } from '../fakes/fake-intercom';
+import type { FakeConversationPart } from '../../tools/testkit/fakes/fake-intercom';
 
 export const INTERCOM_FIXTURES = path.join(__dirname, '..', 'fixtures', 'intercom');
 

@@ -2,8 +2,8 @@
  * Stripe event plans for `npm run bench`: the same real-shaped fixtures the tests use, re-addressed to fresh members,
  * in realistic per-member sequences, interleaved across members the way Stripe delivers a busy account's events.
  */
-import { newMember, stripeEvent, type MemberIds, type StripeEventJson } from '../test/helpers/stripe-events';
-import type { MembershipStatus } from '../workflows/messages';
+import { newMember, stripeEvent, type MemberIds, type StripeEventJson } from '../testkit/stripe-events';
+import type { MembershipStatus } from '../../workflows/messages';
 
 export interface PlannedEvent {
   customerId: string;

@@ -102,6 +102,8 @@ export interface SoakReport {
     disagreements: number;
     timingViolations: number;
     timingSamples: string[];
+    /** Members with a deadline within an activation's few-millisecond clock window (their order was a guess). */
+    clockAmbiguous: string[];
     redundantTagCalls: number;
     samples: Mismatch[];
   };
@@ -222,6 +224,9 @@ export function buildReport(i: ReportInputs): SoakReport {
       disagreements,
       timingViolations: c?.timingViolations ?? -1,
       timingSamples: c?.timingSamples ?? [],
+      clockAmbiguous: [...i.expected.values()]
+        .filter((e) => e.clockAmbiguities.length > 0)
+        .map((e) => `${e.customerId}: ${e.clockAmbiguities.join('; ')}`),
       redundantTagCalls: c?.redundantTagCalls ?? -1,
       samples: c?.mismatches.slice(0, 20) ?? [],
     },
@@ -299,12 +304,15 @@ export function formatReport(r: SoakReport): string {
       `${fmt(r.check.mismatches)}${Object.keys(r.check.byCategory).length ? ` ${JSON.stringify(r.check.byCategory)}` : ''}`,
     ],
     ['oracle clock disagreements', fmt(r.check.timingViolations)],
+    ['clock-ambiguous members', fmt(r.check.clockAmbiguous.length)],
     ['redundant (idempotent) tag calls', fmt(r.check.redundantTagCalls)],
     ['total run time', fmt(Math.round(r.durationsMs.total / 1000), ' s')],
   ];
   const width = Math.max(...rows.map((x) => (typeof x === 'string' ? 0 : x[0].length)));
   const lines = rows.map((x) => (typeof x === 'string' ? x : `${x[0].padEnd(width)}  ${x[1]}`));
   for (const m of r.check.samples.slice(0, 10)) lines.push(`  mismatch ${m.customerId} [${m.category}]: ${m.detail}`);
+  for (const t of r.check.timingSamples.slice(0, 3)) lines.push(`  clock disagreement ${t}`);
+  for (const a of r.check.clockAmbiguous.slice(0, 3)) lines.push(`  clock-ambiguous ${a}`);
   return lines.join('\n');
 }
 

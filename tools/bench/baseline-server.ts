@@ -3,7 +3,7 @@
  * endpoint on express + PostgreSQL must do. `POST /webhooks/stripe` verifies the signature on the raw body and inserts
  * one row; `GET /members/:id/access` is one SELECT by primary key. Nothing else: no helmet, no zod, no Temporal.
  *
- * Started by scripts/bench.ts with PORT, DATABASE_URL and STRIPE_WEBHOOK_SECRET; the tables are created by the bench.
+ * Started by tools/bench/main.ts with PORT, DATABASE_URL and STRIPE_WEBHOOK_SECRET; the tables are created by the bench.
  */
 import express from 'express';
 import type { Server } from 'node:http';

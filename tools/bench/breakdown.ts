@@ -6,20 +6,20 @@
 import type { Client } from '@temporalio/client';
 import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
-import { normalizeStripeEvent, stripeEventEnvelope } from '../api/stripe-events';
-import type { Db } from '../lib/db';
-import { sign } from '../test/helpers/stripe-events';
-import type { membershipWorkflow } from '../workflows/membership';
+import { normalizeStripeEvent, stripeEventEnvelope } from '../../api/stripe-events';
+import type { Db } from '../../lib/db';
+import { sign } from '../testkit/stripe-events';
+import type { membershipWorkflow } from '../../workflows/membership';
 import {
   memberWorkflowId,
   membershipStatusKey,
   stripeCustomerIdKey,
   stripeEventSignal,
   type MemberEvent,
-} from '../workflows/messages';
-import { BASELINE_EVENTS_TABLE } from './bench-baseline-server';
-import { planMemberEvents, type PlannedEvent } from './bench-events';
-import { closedLoop, percentiles, type HttpTarget, type LoadResult, type Percentiles } from './bench-load';
+} from '../../workflows/messages';
+import { BASELINE_EVENTS_TABLE } from './baseline-server';
+import { planMemberEvents, type PlannedEvent } from './events';
+import { closedLoop, percentiles, type HttpTarget, type LoadResult, type Percentiles } from './load';
 
 export interface BreakdownRow {
   step: string;

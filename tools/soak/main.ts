@@ -5,8 +5,8 @@
  * Exits 1 when anything was lost, duplicated or disagrees with the oracle.
  */
 import path from 'node:path';
-import { parseCli } from './soak/options';
-import { formatReport, runSoak } from './soak/run';
+import { parseCli } from './options';
+import { formatReport, runSoak } from './run';
 
 async function main(): Promise<void> {
   let overrides;
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   }
-  const reportFile = overrides.reportFile ?? path.resolve(__dirname, '..', '.data', 'soak-last.json');
+  const reportFile = overrides.reportFile ?? path.resolve(__dirname, '..', '..', '.data', 'soak-last.json');
   // Ctrl-C (or a CI timeout's SIGTERM) stops the run cleanly: children stopped, database dropped. A second one exits.
   const interrupt = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {

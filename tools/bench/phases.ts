@@ -14,17 +14,17 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { Db } from '../lib/db';
-import { sign } from '../test/helpers/stripe-events';
-import { memberWorkflowId, type MembershipStatus } from '../workflows/messages';
-import { BASELINE_ACCESS_TABLE } from './bench-baseline-server';
-import { measureBreakdown } from './bench-breakdown';
-import { paymentFailure, planMemberEvents, type EventPlan, type PlannedEvent } from './bench-events';
-import { closedLoop, httpOutcome, HttpTarget, openLoop, percentiles, pollUntil, type Outcome } from './bench-load';
-import { composeReport, type PhaseResults } from './bench-summary';
-import type { MachineInfo } from './bench-report';
-import type { LagProbe, ProjectionWatch } from './bench-projection-watch';
-import { cpuSnapshot, cpuUsage, waitUntil, type BenchChild, type CpuUsage } from './bench-stack';
+import type { Db } from '../../lib/db';
+import { sign } from '../testkit/stripe-events';
+import { memberWorkflowId, type MembershipStatus } from '../../workflows/messages';
+import { BASELINE_ACCESS_TABLE } from './baseline-server';
+import { measureBreakdown } from './breakdown';
+import { paymentFailure, planMemberEvents, type EventPlan, type PlannedEvent } from './events';
+import { closedLoop, httpOutcome, HttpTarget, openLoop, percentiles, pollUntil, type Outcome } from './load';
+import { composeReport, type PhaseResults } from './summary';
+import type { MachineInfo } from './report';
+import type { LagProbe, ProjectionWatch } from './projection-watch';
+import { cpuSnapshot, cpuUsage, waitUntil, type BenchChild, type CpuUsage } from './stack';
 
 export interface BenchOptions {
   quick: boolean;

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the Intercom REST API (version 2.14) that the real `intercom-client` talks to over HTTP.
  * It keeps just enough state for CRM sync and support automation, answers with Intercom's body shapes
- * (see /work/shared/fixtures/intercom/api-2.14-examples) and lets tests inject the failures Temporal must absorb.
+ * (see Intercom's API 2.14 examples) and lets tests inject the failures Temporal must absorb.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';

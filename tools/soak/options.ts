@@ -37,7 +37,7 @@ export interface SoakOptions {
   faultSeconds: number;
   /** Superuser connection string of the PostgreSQL server the soak creates its database on. */
   pgAdminUrl: string;
-  /** The `temporal` CLI; default: TEMPORAL_CLI_PATH, PATH, or the cached build (lib/temporal-cli.ts). */
+  /** The `temporal` CLI; default: TEMPORAL_CLI_PATH, PATH, or the cached build (tools/testkit/temporal-cli.ts). */
   temporalCliPath?: string;
   /** Where the report is written (JSON); undefined: not written. */
   reportFile?: string;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Stripe from 'stripe';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'stripe');
+const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'stripe');
 
 const FILES = {
   'checkout.session.completed': 'checkout.session.completed.subscription.2025-03-31.basil.json',

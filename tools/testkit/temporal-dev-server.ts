@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes, searchAttributeCliArgs } from './search-attributes';
+import { ensureSearchAttributes, searchAttributeCliArgs } from '../../lib/search-attributes';
 
 export interface TemporalDevServerOptions {
   /** Path of the `temporal` CLI binary (see `findOrBuildTemporalCli`). */

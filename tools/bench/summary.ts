@@ -1,8 +1,8 @@
 /** Turns the bench's measurements into the printed report (table, CPU per phase, breakdown) and .data/bench-last.json. */
-import type { BreakdownRow } from './bench-breakdown';
-import type { LoadResult, Percentiles } from './bench-load';
-import { cpuLine, fmt, met, table, writeJson, type MachineInfo, type Row } from './bench-report';
-import { cpuMsPer, type CpuUsage } from './bench-stack';
+import type { BreakdownRow } from './breakdown';
+import type { LoadResult, Percentiles } from './load';
+import { cpuLine, fmt, met, table, writeJson, type MachineInfo, type Row } from './report';
+import { cpuMsPer, type CpuUsage } from './stack';
 
 type Measured = { result: LoadResult; cpu: CpuUsage | undefined };
 /** Polled through the API: `timeouts` were not seen within 10 s (and count as 10 s). */
@@ -237,7 +237,7 @@ export function composeReport(
     `stack: Temporal dev server in memory (${m.temporalCli ?? '?'}), PostgreSQL ${m.postgres ?? '?'} (fresh database);` +
       ' worker and API as child processes (node --import tsx worker/main.ts, api/main.ts; NODE_ENV=production, LOG_LEVEL=error' +
       `${o.nodeFlags.length ? `; node ${o.nodeFlags.join(' ')}` : ''});` +
-      ' baseline as a child process (scripts/bench-baseline-server.ts); load from the bench process, keep-alive HTTP on 127.0.0.1',
+      ' baseline as a child process (tools/bench/baseline-server.ts); load from the bench process, keep-alive HTTP on 127.0.0.1',
     `load: ${o.members} members → ${r.events.open} events (checkout.session.completed, customer.subscription.created, invoice.paid;` +
       ` 1 member in ${o.dunningEvery} also invoice.payment_failed + invoice.paid), each member's events in order, spread over the run;` +
       ` open loop at ${o.rate}/s with at most ${o.maxInFlight} in flight (latency from the scheduled send);` +

@@ -277,6 +277,7 @@ function failedReport(o: SoakOptions, startedAt: number, failure: string): SoakR
       disagreements: -1,
       timingViolations: -1,
       timingSamples: [],
+      clockAmbiguous: [],
       redundantTagCalls: -1,
       samples: [],
     },

@@ -15,8 +15,8 @@ import { createDb, migrate } from '../lib/db';
 import { loadDotEnv } from '../lib/env-file';
 import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
 import { connectTemporalClient } from '../lib/temporal';
-import { findOrBuildTemporalCli } from '../lib/temporal-cli';
-import { TemporalDevServer } from '../lib/temporal-dev-server';
+import { findOrBuildTemporalCli } from './testkit/temporal-cli';
+import { TemporalDevServer } from './testkit/temporal-dev-server';
 import { buildWorker } from '../worker/run';
 
 const DATA_DIR = path.resolve(process.cwd(), '.data');
@@ -61,6 +61,8 @@ async function startEmbeddedPostgres(log: (m: string) => void): Promise<{ url: s
 async function main(): Promise<void> {
   loadDotEnv();
   await mkdir(DATA_DIR, { recursive: true });
+  // A person reads this console: human-readable lines unless .env asks for JSON.
+  process.env['LOG_FORMAT'] ??= 'pretty';
   const say = (m: string): void => {
     process.stdout.write(`[memberops] ${m}\n`);
   };

@@ -3,7 +3,7 @@
  * the projection (GET /members/:id, /access, the memberships row), notices (member_notices), the fake Intercom
  * (one contact, its attributes, tags and messages, each exactly once), and every delivered event in stripe_events.
  */
-import type { FakeIntercom } from '../../test/fakes/fake-intercom';
+import type { FakeIntercom } from '../testkit/fakes/fake-intercom';
 import type { Db } from '../../lib/db';
 import type { ExpectedMember } from './oracle';
 import type { MemberPlan, Plan } from './generator';
@@ -219,13 +219,15 @@ export async function checkAll(
     if (!sameList(want, got)) add(m, 'transitions', `workflow [${got.join(', ')}], oracle [${want.join(', ')}]`);
     else {
       strong.transitions.forEach((t, i) => {
-        const at = exp.transitions[i]?.at;
-        if (at !== undefined && Date.parse(t.at) !== at) {
+        const w = exp.transitions[i]?.window;
+        const at = Date.parse(t.at);
+        if (w && (at < w.from || at > w.to)) {
           timingViolations += 1;
-          if (timingSamples.length < 10)
+          if (timingSamples.length < 10) {
             timingSamples.push(
-              `${m.customerId} #${i + 1} ${t.to}@${causeKey(t.cause)}: workflow ${t.at}, oracle ${new Date(at).toISOString()}`,
+              `${m.customerId} #${i + 1} ${t.to}@${causeKey(t.cause)}: workflow ${t.at}, oracle ${new Date(w.from).toISOString()}..${new Date(w.to).toISOString()}`,
             );
+          }
         }
       });
     }

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import type { Db } from '../lib/db';
+import type { Db } from '../../lib/db';
 
 const CHANNEL = 'bench_projection';
 

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb, type Db } from '../../lib/db';
-import { findOrBuildTemporalCli } from '../../lib/temporal-cli';
-import { findFreePort, TemporalDevServer } from '../../lib/temporal-dev-server';
-import { startFakeIntercom, type FakeIntercom } from '../../test/fakes/fake-intercom';
-import { startFakeStripeApi, type FakeStripeApi } from '../../test/fakes/fake-stripe-api';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/pg';
-import { MemberopsProcess, type ExitInfo } from './children';
+import { findOrBuildTemporalCli } from '../testkit/temporal-cli';
+import { findFreePort, TemporalDevServer } from '../testkit/temporal-dev-server';
+import { startFakeIntercom, type FakeIntercom } from '../testkit/fakes/fake-intercom';
+import { startFakeStripeApi, type FakeStripeApi } from '../testkit/fakes/fake-stripe-api';
+import { createTestDatabase, type TestDatabase } from '../testkit/pg';
+import { MemberopsProcess, type ExitInfo } from '../testkit/children';
 import { dunningPolicy, type SoakOptions } from './options';
 import { PgProxy } from './pg-proxy';
 

@@ -7,8 +7,8 @@
  *
  * Self-contained: an in-memory Temporal dev server, a fresh PostgreSQL database (dropped at the end), the real worker
  * and API as child processes (`node --import tsx worker/main.ts`, `… api/main.ts`), the baseline as a third child
- * (scripts/bench-baseline-server.ts). The load comes from this process over keep-alive HTTP on 127.0.0.1. Prints a
- * table and writes every figure to .data/bench-last.json. See scripts/bench-phases.ts for what each phase measures.
+ * (tools/bench/baseline-server.ts). The load comes from this process over keep-alive HTTP on 127.0.0.1. Prints a
+ * table and writes every figure to .data/bench-last.json. See tools/bench/phases.ts for what each phase measures.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,18 +16,18 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
-import { createDb, migrate } from '../lib/db';
-import { findOrBuildTemporalCli } from '../lib/temporal-cli';
-import { findFreePort, TemporalDevServer } from '../lib/temporal-dev-server';
-import { createTestDatabase } from '../test/helpers/pg';
-import { BASELINE_ACCESS_TABLE, BASELINE_EVENTS_TABLE } from './bench-baseline-server';
-import { HttpTarget } from './bench-load';
-import { installProjectionTrigger, ProjectionWatch } from './bench-projection-watch';
-import { runPhases, type BenchOptions, type Stack } from './bench-phases';
-import { CleanupStack, startChild, waitUntil, type BenchChild } from './bench-stack';
-import { commandLine, machineInfo } from './bench-report';
+import { createDb, migrate } from '../../lib/db';
+import { findOrBuildTemporalCli } from '../testkit/temporal-cli';
+import { findFreePort, TemporalDevServer } from '../testkit/temporal-dev-server';
+import { createTestDatabase } from '../testkit/pg';
+import { BASELINE_ACCESS_TABLE, BASELINE_EVENTS_TABLE } from './baseline-server';
+import { HttpTarget } from './load';
+import { installProjectionTrigger, ProjectionWatch } from './projection-watch';
+import { runPhases, type BenchOptions, type Stack } from './phases';
+import { CleanupStack, startChild, waitUntil, type BenchChild } from './stack';
+import { commandLine, machineInfo } from './report';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const LOG_DIR = path.join(ROOT, '.data', 'bench-logs');
 const RESULT_FILE = path.join(ROOT, '.data', 'bench-last.json');
 const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -42,7 +42,7 @@ const envSchema = z.object({
     .refine((u) => URL.canParse(u) && ['127.0.0.1', 'localhost'].includes(new URL(u).hostname), {
       message: 'must be a postgres:// URL on 127.0.0.1 (the bench measures this machine only)',
     }),
-  /** The `temporal` CLI binary; otherwise found or built by lib/temporal-cli.ts. */
+  /** The `temporal` CLI binary; otherwise found or built by tools/testkit/temporal-cli.ts. */
   TEMPORAL_CLI_PATH: z.string().optional(),
 });
 
@@ -134,7 +134,7 @@ async function startStack(
   };
 
   const cliPath = await findOrBuildTemporalCli({ envPath: cliPathEnv, log: say });
-  if (!cliPath) throw new Error('no temporal CLI binary and no Go toolchain to build one (see lib/temporal-cli.ts)');
+  if (!cliPath) throw new Error('no temporal CLI binary and no Go toolchain to build one (see tools/testkit/temporal-cli.ts)');
   const server = await TemporalDevServer.start({ cliPath, headless: true, logFile: logFile('temporal'), log: say });
   cleanup.push('Temporal dev server', () => server.stop());
 
@@ -183,7 +183,7 @@ async function startStack(
   };
   const worker = await child('worker', 'worker/main.ts', common);
   const api = await child('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
-  const baseline = await child('baseline', 'scripts/bench-baseline-server.ts', {
+  const baseline = await child('baseline', 'tools/bench/baseline-server.ts', {
     PORT: String(baselinePort),
     DATABASE_URL: database.url,
     STRIPE_WEBHOOK_SECRET: secret,

@@ -2,7 +2,7 @@
  * Runs the support classifier over a labelled corpus and prints, per intent, how often it is right and how
  * much it answers without a person, as a markdown table for the README.
  *
- *   npx tsx scripts/support-report.ts [corpus.json] [--failures]   (default: test/data/support-corpus.json)
+ *   npx tsx tools/support-report.ts [corpus.json] [--failures]   (default: test/data/support-corpus.json)
  *
  * `--failures` also lists every message that was not answered automatically with the right intent.
  *

@@ -1,9 +1,9 @@
 /**
  * Prints the path of a `temporal` CLI binary, building and caching it with Go when needed (`npm run temporal:cli`).
- * Progress goes to stderr so that `TEMPORAL_CLI_PATH=$(npx tsx scripts/temporal-cli.ts)` captures only the path.
+ * Progress goes to stderr so that `TEMPORAL_CLI_PATH=$(npx tsx tools/temporal-cli.ts)` captures only the path.
  */
 import { z } from 'zod';
-import { findOrBuildTemporalCli } from '../lib/temporal-cli';
+import { findOrBuildTemporalCli } from './testkit/temporal-cli';
 
 const envSchema = z.object({
   /** Explicit CLI binary; skips the PATH / cache lookup and the build. */

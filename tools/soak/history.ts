@@ -26,10 +26,15 @@ export interface Activation {
   /** The first activation of a run (it reads the worker settings before anything else). */
   first: boolean;
   /**
-   * Completion times of the local activities this activation ran (the worker settings, read at the start of a run and
-   * before each new event that may start dunning): the workflow clock moves to each as it resolves.
+   * Completion times of the worker-settings reads this activation ran (a local activity at the start of a run and before
+   * each new event that may start dunning): the workflow clock moves to each as it resolves.
    */
   localActivityTimes: number[];
+  /**
+   * The latest completion of any local activity in this activation: the workflow clock stays between `at` and this
+   * (which local activity resolves before which event is the workflow's business, so the oracle allows the span).
+   */
+  clockUntil: number;
 }
 
 export interface MemberHistory {
@@ -60,6 +65,11 @@ export function activationsOf(events: HistoryEvent[]): Activation[] {
   let carried: string[] = [];
   let started: { index: number; at: number } | undefined;
   let first = true;
+  let completedAt: number | undefined;
+  // A task scheduled the very millisecond the previous one completed continues its work (core resolves a local
+  // activity there): the previous activation's clock may reach the continuation's start.
+  let continues: Activation | undefined;
+  let continuation: Activation | undefined;
   events.forEach((e, index) => {
     switch (e.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
@@ -80,8 +90,12 @@ export function activationsOf(events: HistoryEvent[]): Activation[] {
       case EventType.EVENT_TYPE_TIMER_FIRED:
         pending.push({ index, timer: true });
         break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        continuation = completedAt !== undefined && ms(e.eventTime) === completedAt ? out[out.length - 1] : undefined;
+        break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
         started = { index, at: ms(e.eventTime) };
+        continues = continuation;
         break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
         if (!started) break;
@@ -89,24 +103,36 @@ export function activationsOf(events: HistoryEvent[]): Activation[] {
         const mine = pending.filter((p) => p.index < s.index);
         pending = pending.filter((p) => p.index > s.index);
         const signals = mine.flatMap((p) => (p.eventId ? [p.eventId] : []));
-        out.push({
-          at: s.at,
-          eventIds: [...carried, ...signals],
-          wakes: first || signals.length > 0 || mine.some((p) => p.timer) || carried.length > 0,
-          first,
-          localActivityTimes: [],
-        });
+        if (continues && mine.length === 0 && carried.length === 0) {
+          // Nothing new arrived: the same activation goes on (its local activities' markers follow this completion).
+          continues.clockUntil = Math.max(continues.clockUntil, s.at);
+        } else {
+          out.push({
+            at: s.at,
+            eventIds: [...carried, ...signals],
+            wakes: first || signals.length > 0 || mine.some((p) => p.timer) || carried.length > 0,
+            first,
+            localActivityTimes: [],
+            clockUntil: s.at,
+          });
+          if (continues) continues.clockUntil = Math.max(continues.clockUntil, s.at);
+        }
+        continues = undefined;
+        completedAt = ms(e.eventTime);
         carried = [];
         first = false;
         break;
       }
       case EventType.EVENT_TYPE_MARKER_RECORDED: {
         // The commands of a workflow task follow its completion: a local activity marker belongs to the last activation.
-        const data = decode<{ complete_time?: { seconds?: number; nanos?: number } }>(
+        const data = decode<{ complete_time?: { seconds?: number; nanos?: number }; activity_type?: string }>(
           e.markerRecordedEventAttributes?.details?.['data'],
         );
         const last = out[out.length - 1];
-        if (last && data?.complete_time) last.localActivityTimes.push(ms(data.complete_time));
+        if (!last || !data?.complete_time) break;
+        const at = ms(data.complete_time);
+        if (data.activity_type === 'loadWorkerSettings') last.localActivityTimes.push(at);
+        last.clockUntil = Math.max(last.clockUntil, at);
         break;
       }
     }

@@ -29,8 +29,14 @@ export interface ExpectedTransition {
   from: Status;
   to: Status;
   cause: Cause;
-  /** The workflow clock when it happened (undefined: a deadline the workflow has not woken up for yet). */
-  at: number | undefined;
+  /** When it happened on the workflow clock (undefined: a deadline the workflow has not woken up for yet). */
+  window: ClockWindow | undefined;
+}
+
+/** The workflow clock during one activation: at least the task's start, at most its last local activity's end. */
+export interface ClockWindow {
+  from: number;
+  to: number;
 }
 
 export interface ExpectedMember {
@@ -52,9 +58,13 @@ export interface ExpectedMember {
   nextDeadlineAt: number;
   /** The latest deadline that fired (epoch ms; 0 when none): with `asOf` = Infinity, when the member is final. */
   lastDeadlineAt: number;
+  /** Deadlines that fell within the few milliseconds the workflow clock is not known to (never seen so far). */
+  clockAmbiguities: string[];
 }
 
 interface Dunning {
+  /** How uncertain its deadlines are: the clock window of the activation that started it. */
+  span: number;
   cycle: number;
   reminders: number[];
   sent: number;
@@ -87,7 +97,9 @@ class MemberModel {
   readonly tags = new Set<Tag>();
   readonly tagOps: string[] = [];
   lastDeadlineAt = 0;
+  readonly clockAmbiguities: string[] = [];
   private now: number | undefined = 0;
+  private window: ClockWindow | undefined;
 
   constructor(
     readonly customerId: string,
@@ -99,14 +111,36 @@ class MemberModel {
   }
 
   /** One event at the workflow clock `now`: a duplicate or stale event changes nothing, not even the deadlines. */
-  event(f: Fact, now: number): void {
+  event(f: Fact, now: number, window: ClockWindow): void {
     if (this.seen.includes(f.id)) return;
     this.now = now;
-    if (this.apply(f)) this.fireDue(now);
+    this.window = window;
+    if (this.apply(f)) this.fireDue(now, window);
+  }
+
+  /** Notes a pending deadline that the uncertain clock of this activation could put on either side. */
+  checkClock(window: ClockWindow): void {
+    const d = this.dunning;
+    const pending: Array<[string, number, number]> = [
+      ...(d
+        ? [...d.reminders, d.graceEnd, d.cancelAt].map((at): [string, number, number] => ['dunning', at, d.span])
+        : []),
+      ...(this.periodEndCancelAt !== null
+        ? [['period end', this.periodEndCancelAt, 0] as [string, number, number]]
+        : []),
+    ];
+    for (const [what, at, span] of pending) {
+      if ((span > 0 || window.to > window.from) && at - span <= window.to && at + span >= window.from) {
+        this.clockAmbiguities.push(
+          `${what} deadline ${new Date(at).toISOString()} within the clock window of an activation`,
+        );
+      }
+    }
   }
 
   /** The workflow woke up at `now`: every deadline due by then fires, in deadline order. */
-  fireDue(now: number): void {
+  fireDue(now: number, window: ClockWindow): void {
+    this.window = window;
     for (let t = this.nextTimer(); t && t.at <= now; t = this.nextTimer()) this.fire(t, now, now);
   }
 
@@ -115,6 +149,7 @@ class MemberModel {
    * (so reminders are not merged), at a clock the oracle does not know.
    */
   fireEachUntil(asOf: number): void {
+    this.window = undefined;
     for (let t = this.nextTimer(); t && t.at <= asOf; t = this.nextTimer()) this.fire(t, t.at, undefined);
   }
 
@@ -286,7 +321,7 @@ class MemberModel {
     const from = this.status;
     if (from === to) return;
     this.status = to;
-    this.transitions.push({ from, to, cause, at: this.now });
+    this.transitions.push({ from, to, cause, window: this.window });
     const { add, remove } = crmTags(from, to);
     const key = `${this.customerId}:t${this.transitions.length}`;
     for (const tag of add) {
@@ -308,6 +343,7 @@ class MemberModel {
     const start = this.now ?? 0;
     this.cycles += 1;
     this.dunning = {
+      span: this.window ? this.window.to - this.window.from : 0,
       cycle: this.cycles,
       reminders: remindersMs.filter((r) => r < cancelAfterMs).map((r) => start + r),
       sent: 0,
@@ -349,7 +385,10 @@ export function expectMember(
   const m = new MemberModel(customerId, policy);
   const strangers: string[] = [];
   for (const a of activations) {
-    // The workflow clock: the task's start, moved on by each local activity (policy read) as it resolves.
+    // The workflow clock: the task's start, moved on by each policy read (a local activity) as it resolves; other
+    // local activities move it too, so it is only known to lie within `window`.
+    const window: ClockWindow = { from: a.at, to: a.clockUntil };
+    m.checkClock(window);
     const reads = [...a.localActivityTimes];
     let clock = a.at;
     if (a.first) clock = reads.shift() ?? clock;
@@ -360,9 +399,9 @@ export function expectMember(
         continue;
       }
       if (READS_POLICY.has(f.type) && m.isNew(f.id)) clock = reads.shift() ?? clock;
-      m.event(f, clock);
+      m.event(f, clock, window);
     }
-    if (a.wakes) m.fireDue(clock);
+    if (a.wakes) m.fireDue(clock, window);
   }
   m.fireEachUntil(asOf);
   return {
@@ -378,5 +417,6 @@ export function expectMember(
     strangers,
     nextDeadlineAt: m.nextTimer()?.at ?? 0,
     lastDeadlineAt: m.lastDeadlineAt,
+    clockAmbiguities: m.clockAmbiguities,
   };
 }

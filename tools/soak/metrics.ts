@@ -1,7 +1,7 @@
 /** What the soak measures besides correctness: lags, memory, and Temporal history per member. */
 import type { Db } from '../../lib/db';
 import type { CheckResult } from './checker';
-import type { MemberopsProcess } from './children';
+import type { MemberopsProcess } from '../testkit/children';
 import type { MemberHistory } from './history';
 import { percentiles, type SoakReport } from './report';
 import type { DeliveryRecord } from './sender';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CpuUsage } from './bench-stack';
+import type { CpuUsage } from './stack';
 
 export interface Row {
   metric: string;
@@ -104,7 +104,7 @@ export function cpuLine(usage: CpuUsage | undefined): string {
 export function commandLine(): string {
   const args = process.argv.slice(2).join(' ');
   if (process.env['npm_lifecycle_event'] === 'bench') return `npm run bench${args ? ` -- ${args}` : ''}`;
-  return `tsx scripts/bench.ts${args ? ` ${args}` : ''}`;
+  return `tsx tools/bench/main.ts${args ? ` ${args}` : ''}`;
 }
 
 export function writeJson(file: string, value: unknown): void {
