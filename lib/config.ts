@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { z } from 'zod';
+import type { DunningPolicy } from '../workflows/messages';
 
 /** A duration in the Temporal / `ms` string form (`10s`, `3 days`, `500ms`), parsed to milliseconds. */
 export const durationMs = z
@@ -119,14 +120,6 @@ export const envSchema = z
   });
 
 export type Env = z.infer<typeof envSchema>;
-
-/** Durations of the dunning cycle, in milliseconds. A workflow keeps the policy its cycle started with. */
-export interface DunningPolicy {
-  gracePeriodMs: number;
-  remindersMs: number[];
-  cancelAfterMs: number;
-  finalAction: 'cancel_in_stripe' | 'mark_canceled';
-}
 
 export interface Config {
   nodeEnv: Env['NODE_ENV'];

@@ -22,18 +22,12 @@ import {
   membershipStatusKey,
   stripeCustomerIdKey,
   stripeEventSignal,
+  type DunningPolicy,
   type MemberEvent,
 } from './messages';
-import {
-  initialState,
-  nextDeadline,
-  reduce,
-  toView,
-  type DunningPolicy,
-  type Effect,
-  type MemberState,
-  type Outcome,
-} from './state-machine';
+import { nextDeadline } from './dunning-timers';
+import { initialState, toView, type Effect, type MemberState, type Outcome } from './member-state';
+import { reduce } from './reducer';
 import { Lane } from './lane';
 
 type Activities = ReturnType<typeof createActivities>;

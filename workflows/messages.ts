@@ -94,6 +94,14 @@ export type TransitionCause =
 
 export type TimerName = 'grace_period_end' | 'dunning_reminder' | 'dunning_cancel' | 'period_end_cancel';
 
+/** Durations of the dunning cycle, in milliseconds. A workflow keeps the policy its cycle started with. */
+export interface DunningPolicy {
+  gracePeriodMs: number;
+  remindersMs: number[];
+  cancelAfterMs: number;
+  finalAction: 'cancel_in_stripe' | 'mark_canceled';
+}
+
 export interface DunningState {
   /** ISO */
   cycleStartedAt: string;
@@ -109,7 +117,7 @@ export interface DunningState {
   hostedInvoiceUrl?: string | null;
   failureReason?: string | null;
   /** The policy this cycle started with (kept even if the config changes later). */
-  policy: { gracePeriodMs: number; remindersMs: number[]; cancelAfterMs: number; finalAction: 'cancel_in_stripe' | 'mark_canceled' };
+  policy: DunningPolicy;
   /** How many cycles this member has had: part of message idempotency keys. */
   cycle: number;
 }
