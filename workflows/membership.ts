@@ -17,7 +17,6 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
-  billingHelpSignal,
   membershipQuery,
   membershipStatusKey,
   stripeCustomerIdKey,
@@ -28,6 +27,7 @@ import {
 import { nextDeadline } from './dunning-timers';
 import { initialState, toView, type Effect, type MemberState, type Outcome } from './member-state';
 import { reduce } from './reducer';
+import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
 
 type Activities = ReturnType<typeof createActivities>;
