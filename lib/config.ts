@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DunningPolicy } from '../workflows/messages';
 
 /** A duration in the Temporal / `ms` string form (`10s`, `3 days`, `500ms`), parsed to milliseconds. */
-export const durationMs = z
+const durationMs = z
   .string()
   .trim()
   .min(1)
@@ -119,7 +119,7 @@ export const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
+type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   nodeEnv: Env['NODE_ENV'];

@@ -15,7 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import {
   membershipQuery,
   membershipStatusKey,
@@ -29,8 +29,6 @@ import { initialState, toView, type Effect, type MemberState, type Outcome } fro
 import { reduce } from './reducer';
 import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
-
-type Activities = ReturnType<typeof createActivities>;
 
 /** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -50,7 +48,7 @@ const { sendMemberNotice, cancelSubscriptionInStripe, syncCrmContact } = proxyAc
 });
 const { loadWorkerSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s' });
 
-export interface MembershipWorkflowInput {
+interface MembershipWorkflowInput {
   customerId: string;
   /** Carried across continue-as-new: state, dedupe window, deadlines. */
   state?: MemberState;

@@ -16,9 +16,8 @@ export const SUPPORT_INTENTS = [
 /** What a support message is about. `other` is never answered automatically. */
 export type SupportIntent = (typeof SUPPORT_INTENTS)[number];
 
-export const SUPPORT_ROUTES = ['auto_reply', 'billing_flow', 'human'] as const;
 /** Who answers: a template reply, the dunning (card update) flow, or a person. */
-export type SupportRoute = (typeof SUPPORT_ROUTES)[number];
+export type SupportRoute = 'auto_reply' | 'billing_flow' | 'human';
 
 /** What each step did, by name: `sent`, `already_sent`, `failed: …`, … (shown in GET /members/:id). */
 export type SupportSteps = Record<string, string>;
@@ -42,7 +41,7 @@ export interface SupportWorkflowResult {
 export const supportWorkflowId = (requestId: string): string => `support-${requestId}`;
 
 /** A support request about billing from this member, handed over by the support workflow. */
-export interface BillingHelpRequest {
+interface BillingHelpRequest {
   /** The support request (`support_requests.id`): part of the notice's idempotency key. */
   requestId: string;
 }

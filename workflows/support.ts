@@ -11,7 +11,7 @@ import {
   log,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import { unlimitedRetry } from './membership';
 import { memberWorkflowId } from './messages';
 import {
@@ -22,8 +22,6 @@ import {
   type SupportWorkflowInput,
   type SupportWorkflowResult,
 } from './support-messages';
-
-type Activities = ReturnType<typeof createActivities>;
 
 // Like the CRM lane: transient failures retry without limit (with backoff); a non-retryable one ends its step.
 const { replyInConversation, sendSupportReply, tagSupportConversation, assignSupportConversation, raiseSupportAlert } =
