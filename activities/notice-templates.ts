@@ -1,5 +1,5 @@
 /** Member-facing wording for every notice memberops sends. Pure; one place to edit the text. */
-import type { NoticeData, NoticeKind } from '../workflows/state-machine';
+import type { NoticeData, NoticeKind } from '../workflows/member-state';
 
 export interface NoticeLinks {
   /** Stripe Billing Portal session, to update the card. */

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import type { Effect } from '../workflows/state-machine';
+import type { Effect } from '../workflows/member-state';
 import type { MemberMessenger } from './messenger';
 import { composeNotice, NEEDS_PORTAL_LINK } from './notice-templates';
 import { toActivityFailure } from './failures';

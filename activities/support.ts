@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { IntercomClient } from 'intercom-client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { SupportOutcome, SupportSteps } from '../workflows/support-messages';
 import { createIntercomCaller, type CallScope } from './intercom-calls';
 import { toActivityFailure } from './failures';
 import type { MemberMessenger } from './messenger';
@@ -24,10 +25,6 @@ export interface SupportActivityDeps {
   /** INTERCOM_SUPPORT_TEAM_ID; unset: conversations are assigned to the admin. */
   supportTeamId?: string;
 }
-
-/** What each step did, by name: `sent`, `already_sent`, `failed: …`, … (shown in GET /members/:id). */
-export type SupportSteps = Record<string, string>;
-export type SupportOutcome = 'replied' | 'answered_in_response' | 'escalated';
 
 interface RequestRow {
   id: string;

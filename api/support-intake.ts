@@ -9,13 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import {
-  classifySupportRequest,
-  type RuleMatch,
-  type SupportClassification,
-  type SupportIntent,
-  type SupportRoute,
-} from '../lib/support/classifier';
+import { classifySupportRequest, type RuleMatch, type SupportClassification } from '../lib/support/classifier';
 import {
   describeMembership,
   renderReply,
@@ -23,8 +17,13 @@ import {
   requiredPlaceholders,
   type ReplyContext,
 } from '../lib/support/templates';
-import { supportWorkflowId } from '../workflows/messages';
-import type { supportRequestWorkflow, SupportWorkflowInput } from '../workflows/support';
+import type { supportRequestWorkflow } from '../workflows/support';
+import {
+  supportWorkflowId,
+  type SupportIntent,
+  type SupportRoute,
+  type SupportWorkflowInput,
+} from '../workflows/support-messages';
 import { DependencyUnavailableError } from './errors';
 import { findMembership, type MembershipRow } from './member-store';
 

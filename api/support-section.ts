@@ -1,6 +1,7 @@
 /** The `support` section of GET /members/:id: the member's support requests, how each was routed and why, and the outcome. */
 import type { Db } from '../lib/db';
-import type { RuleMatch, SupportIntent, SupportRoute } from '../lib/support/classifier';
+import type { RuleMatch } from '../lib/support/classifier';
+import type { SupportIntent, SupportRoute } from '../workflows/support-messages';
 
 export interface SupportHistoryEntry {
   requestId: string;

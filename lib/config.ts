@@ -1,8 +1,9 @@
 import ms from 'ms';
 import { z } from 'zod';
+import type { DunningPolicy } from '../workflows/messages';
 
 /** A duration in the Temporal / `ms` string form (`10s`, `3 days`, `500ms`), parsed to milliseconds. */
-export const durationMs = z
+const durationMs = z
   .string()
   .trim()
   .min(1)
@@ -118,15 +119,7 @@ export const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
-
-/** Durations of the dunning cycle, in milliseconds. A workflow keeps the policy its cycle started with. */
-export interface DunningPolicy {
-  gracePeriodMs: number;
-  remindersMs: number[];
-  cancelAfterMs: number;
-  finalAction: 'cancel_in_stripe' | 'mark_canceled';
-}
+type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   nodeEnv: Env['NODE_ENV'];

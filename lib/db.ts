@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 
 /** db/migrations of the project, found from source (lib/) and from a build (dist/lib/) alike. */
-export const MIGRATIONS_DIR = ((): string => {
+const MIGRATIONS_DIR = ((): string => {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'db', 'migrations');
     if (existsSync(candidate)) return candidate;

@@ -8,7 +8,7 @@ export const SEARCH_ATTRIBUTES = {
   StripeCustomerId: 'Keyword',
 } as const;
 
-export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
 
 type CliSearchAttributeType = (typeof SEARCH_ATTRIBUTES)[SearchAttributeName];
 
@@ -22,7 +22,7 @@ const INDEXED_VALUE_TYPES: Record<CliSearchAttributeType, temporal.api.enums.v1.
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_INVALID_ARGUMENT = 3;
 
-export interface EnsureSearchAttributesOptions {
+interface EnsureSearchAttributesOptions {
   /** How long to wait for the attributes to become visible in `listSearchAttributes`. */
   timeoutMs?: number;
 }

@@ -1,12 +1,7 @@
-import type { MemberEvent, MembershipStatus } from '../workflows/messages';
-import {
-  initialState,
-  nextDeadline,
-  reduce,
-  type DunningPolicy,
-  type Effect,
-  type MemberState,
-} from '../workflows/state-machine';
+import type { DunningPolicy, MemberEvent, MembershipStatus } from '../workflows/messages';
+import { nextDeadline } from '../workflows/dunning-timers';
+import { initialState, type Effect, type MemberState } from '../workflows/member-state';
+import { reduce } from '../workflows/reducer';
 
 const policy: DunningPolicy = { gracePeriodMs: 3 * 86_400_000, remindersMs: [0, 3 * 86_400_000, 7 * 86_400_000], cancelAfterMs: 14 * 86_400_000, finalAction: 'mark_canceled' };
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -12,12 +12,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MEMBERSHIP_STATUSES } from '../workflows/messages';
-import {
-  classifySupportRequest,
-  SUPPORT_INTENTS,
-  type SupportClassification,
-  type SupportIntent,
-} from '../lib/support/classifier';
+import { SUPPORT_INTENTS, type SupportIntent } from '../workflows/support-messages';
+import { classifySupportRequest, type SupportClassification } from '../lib/support/classifier';
 
 export const DEFAULT_CORPUS_PATH = path.join(__dirname, '..', 'test', 'data', 'support-corpus.json');
 /**

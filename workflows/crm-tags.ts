@@ -1,8 +1,7 @@
 /** Lifecycle tags memberops writes to the CRM, and which transition calls for which. Pure. */
 import type { MembershipStatus } from './messages';
 
-export const CRM_TAGS = ['trial_started', 'member_active', 'payment_failed', 'payment_recovered', 'cancelled', 'refunded'] as const;
-export type CrmTag = (typeof CRM_TAGS)[number];
+export type CrmTag = 'trial_started' | 'member_active' | 'payment_failed' | 'payment_recovered' | 'cancelled' | 'refunded';
 
 /**
  * Tags to add and remove for one transition. A tag is added once per transition that calls for it;

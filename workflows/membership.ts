@@ -15,28 +15,20 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import {
-  billingHelpSignal,
   membershipQuery,
   membershipStatusKey,
   stripeCustomerIdKey,
   stripeEventSignal,
+  type DunningPolicy,
   type MemberEvent,
 } from './messages';
-import {
-  initialState,
-  nextDeadline,
-  reduce,
-  toView,
-  type DunningPolicy,
-  type Effect,
-  type MemberState,
-  type Outcome,
-} from './state-machine';
+import { nextDeadline } from './dunning-timers';
+import { initialState, toView, type Effect, type MemberState, type Outcome } from './member-state';
+import { reduce } from './reducer';
+import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
-
-type Activities = ReturnType<typeof createActivities>;
 
 /** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -56,7 +48,7 @@ const { sendMemberNotice, cancelSubscriptionInStripe, syncCrmContact } = proxyAc
 });
 const { loadWorkerSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s' });
 
-export interface MembershipWorkflowInput {
+interface MembershipWorkflowInput {
   customerId: string;
   /** Carried across continue-as-new: state, dedupe window, deadlines. */
   state?: MemberState;

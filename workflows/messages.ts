@@ -1,5 +1,6 @@
 /**
- * Signals, queries, updates and their payload types: the one contract between `api/` and `workflows/`.
+ * Signals, queries, updates and their payload types: the one contract between `api/` and `workflows/`
+ * (the support feature's part of it is `support-messages.ts`).
  * Deterministic, dependency-free (only the workflow SDK's define* helpers).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -94,6 +95,14 @@ export type TransitionCause =
 
 export type TimerName = 'grace_period_end' | 'dunning_reminder' | 'dunning_cancel' | 'period_end_cancel';
 
+/** Durations of the dunning cycle, in milliseconds. A workflow keeps the policy its cycle started with. */
+export interface DunningPolicy {
+  gracePeriodMs: number;
+  remindersMs: number[];
+  cancelAfterMs: number;
+  finalAction: 'cancel_in_stripe' | 'mark_canceled';
+}
+
 export interface DunningState {
   /** ISO */
   cycleStartedAt: string;
@@ -109,7 +118,7 @@ export interface DunningState {
   hostedInvoiceUrl?: string | null;
   failureReason?: string | null;
   /** The policy this cycle started with (kept even if the config changes later). */
-  policy: { gracePeriodMs: number; remindersMs: number[]; cancelAfterMs: number; finalAction: 'cancel_in_stripe' | 'mark_canceled' };
+  policy: DunningPolicy;
   /** How many cycles this member has had: part of message idempotency keys. */
   cycle: number;
 }
@@ -145,14 +154,6 @@ export interface MembershipView {
 
 /** A verified Stripe event for this member. */
 export const stripeEventSignal = defineSignal<[MemberEvent]>('stripeEvent');
-/** A support request about billing from this member, handed over by the support workflow. */
-export interface BillingHelpRequest {
-  /** The support request (`support_requests.id`): part of the notice's idempotency key. */
-  requestId: string;
-}
-
-/** The member asked support about billing: while a dunning cycle runs, send the pay and card-update links now. */
-export const billingHelpSignal = defineSignal<[BillingHelpRequest]>('billingHelp');
 /** The canonical membership state. */
 export const membershipQuery = defineQuery<MembershipView>('membership');
 
@@ -162,5 +163,3 @@ export const stripeCustomerIdKey = defineSearchAttributeKey('StripeCustomerId', 
 
 /** Business id of a member's workflow. */
 export const memberWorkflowId = (customerId: string): string => `member-${customerId}`;
-/** Business id of the workflow that carries out one support request. */
-export const supportWorkflowId = (requestId: string): string => `support-${requestId}`;

@@ -11,13 +11,17 @@ import {
   log,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import type { SupportOutcome, SupportSteps } from '../activities/support';
-import type { SupportIntent, SupportRoute } from '../lib/support/classifier';
+import type { Activities } from '../activities';
 import { unlimitedRetry } from './membership';
-import { billingHelpSignal, memberWorkflowId } from './messages';
-
-type Activities = ReturnType<typeof createActivities>;
+import { memberWorkflowId } from './messages';
+import {
+  billingHelpSignal,
+  type SupportIntent,
+  type SupportOutcome,
+  type SupportSteps,
+  type SupportWorkflowInput,
+  type SupportWorkflowResult,
+} from './support-messages';
 
 // Like the CRM lane: transient failures retry without limit (with backoff); a non-retryable one ends its step.
 const { replyInConversation, sendSupportReply, tagSupportConversation, assignSupportConversation, raiseSupportAlert } =
@@ -30,22 +34,8 @@ const { recordSupportOutcome } = proxyActivities<Activities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
-/** No reply text, no message: activities read the request from PostgreSQL, so history holds ids and the decision. */
-export interface SupportWorkflowInput {
-  requestId: string;
-  customerId: string | null;
-  conversationId: string | null;
-  intent: SupportIntent;
-  route: SupportRoute;
-}
-
-export interface SupportWorkflowResult {
-  outcome: SupportOutcome;
-  steps: SupportSteps;
-}
-
 /** The Intercom tag a conversation handed to a person gets. */
-export const supportTag = (intent: SupportIntent): string => `support_${intent}`;
+const supportTag = (intent: SupportIntent): string => `support_${intent}`;
 
 function failureText(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -4,6 +4,7 @@
  * words live in `rules.ts`; this file is only the matching engine and the routing policy.
  */
 import type { MembershipStatus } from '../../workflows/messages';
+import { SUPPORT_INTENTS, type SupportIntent, type SupportRoute } from '../../workflows/support-messages';
 import {
   AUTO_REPLY_MIN_RULE_WEIGHT,
   CLOSE_RATIO,
@@ -12,17 +13,9 @@ import {
   INTENT_RULES,
   MAX_GAP,
   MIN_SCORE,
-  SUPPORT_INTENTS,
   type ContextRule,
-  type SupportIntent,
 } from './rules';
 import { ALIASES, POLITENESS } from './spellings';
-
-export { SUPPORT_INTENTS, type SupportIntent } from './rules';
-
-export const SUPPORT_ROUTES = ['auto_reply', 'billing_flow', 'human'] as const;
-/** Who answers: a template reply, the dunning (card update) flow, or a person. */
-export type SupportRoute = (typeof SUPPORT_ROUTES)[number];
 
 export interface SupportMember {
   status: MembershipStatus;

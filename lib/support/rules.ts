@@ -27,23 +27,13 @@
  *   "disable", and the German, French and Spanish words for it.
  */
 import type { MembershipStatus } from '../../workflows/messages';
+import type { SupportIntent } from '../../workflows/support-messages';
 import { ACCOUNT_ACCESS_RULES } from './phrases/account-access';
 import { BILLING_RULES } from './phrases/billing';
 import { CANCELLATION_RULES } from './phrases/cancellation';
 import { INVOICE_RECEIPT_RULES } from './phrases/invoice-receipt';
 import { MEMBERSHIP_STATUS_RULES } from './phrases/membership-status';
 import { OTHER_RULES } from './phrases/other';
-
-export const SUPPORT_INTENTS = [
-  'invoice_receipt',
-  'billing',
-  'account_access',
-  'membership_status',
-  'cancellation',
-  'other',
-] as const;
-/** What a support message is about. `other` is never answered automatically. */
-export type SupportIntent = (typeof SUPPORT_INTENTS)[number];
 
 export interface IntentRules {
   /** Phrase → weight. */

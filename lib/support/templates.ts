@@ -7,7 +7,7 @@
  * Every placeholder must be one of `PLACEHOLDERS`.
  */
 import type { MembershipStatus } from '../../workflows/messages';
-import type { SupportIntent } from './rules';
+import type { SupportIntent } from '../../workflows/support-messages';
 
 export const PLACEHOLDERS = [
   'firstName',
