@@ -149,7 +149,9 @@ if (require.main === module) {
     `\nCalibration (cross-validated, threshold off): of the automatic answers at confidence ≥ x, the share right\n\n` +
       formatCalibration(calibration(unthresholded)),
   );
-  console.log(`\n${CROSS_VALIDATION_FOLDS}-fold cross-validation over the ${corpus.length} messages (model retrained per fold)\n`);
+  console.log(
+    `\n${CROSS_VALIDATION_FOLDS}-fold cross-validation over the ${corpus.length} messages (model retrained per fold)\n`,
+  );
   console.log(formatSupportReport(folds));
   if (args.includes('--failures')) console.log(`\n${formatFailures(report)}`);
 }

@@ -13,6 +13,7 @@ import {
   MAX_GAP,
   MIN_SCORE,
   DEFAULT_AUTO_REPLY_MIN_CONFIDENCE,
+  MODEL_DISSENT_WEIGHT,
   MODEL_ONLY_FACTOR,
   SUPPORT_INTENTS,
   type ContextRule,
@@ -243,8 +244,7 @@ interface RuleVerdict {
 
 function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
   const [top, second] = rank(matched);
-  const confidence =
-    top.score <= 0 ? 0 : Math.min(1, top.score / CONFIDENT_SCORE) * (1 - second.score / top.score);
+  const confidence = top.score <= 0 ? 0 : Math.min(1, top.score / CONFIDENT_SCORE) * (1 - second.score / top.score);
   const line = `rules: ${top.intent} ${top.score} (${describeEvidence(top.intent, matched)}), runner-up ${second.intent} ${second.score}`;
   const verdict = { intent: top.intent, confidence, line };
   if (top.score === 0) return { ...verdict, intent: 'other', silent: 'No rule matched' };
@@ -252,7 +252,8 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
     // Some words point somewhere but too weakly: a person reads it rather than the model guessing on top of it.
     return { ...verdict, intent: 'other', human: `No intent reached the minimum score of ${MIN_SCORE}` };
   }
-  if (top.intent === 'other') return { ...verdict, human: 'Classified as other, which is never answered automatically' };
+  if (top.intent === 'other')
+    return { ...verdict, human: 'Classified as other, which is never answered automatically' };
   if (second.score >= top.score * CLOSE_RATIO) {
     return { ...verdict, human: `Too close to call between ${top.intent} and ${second.intent}` };
   }
@@ -263,7 +264,10 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
 }
 
 /** Combines the rules and the model into one intent and one confidence; unsure means a person. */
-function combine(rules: RuleVerdict, model: ModelPrediction): { intent: SupportIntent; confidence: number; how: string } {
+function combine(
+  rules: RuleVerdict,
+  model: ModelPrediction,
+): { intent: SupportIntent; confidence: number; how: string } {
   const modelSays = `model: ${model.intent} ${model.probability.toFixed(2)} (${model.words.map((w) => `"${w}"`).join(', ') || 'no telling word'})`;
   if (rules.silent) {
     if (model.intent === 'other') return { intent: 'other', confidence: 0, how: `${rules.silent}; ${modelSays}` };
@@ -280,10 +284,12 @@ function combine(rules: RuleVerdict, model: ModelPrediction): { intent: SupportI
       how: `rules and model agree; ${rules.line}; ${modelSays}`,
     };
   }
+  // The model is the weaker voice (a few hundred training messages): it lowers the rules' confidence by how
+  // much it prefers another intent, enough to send a weak rule decision to a person, not to overrule a strong one.
   const modelForRules = model.ranking.find((r) => r.intent === rules.intent)?.probability ?? 0;
   return {
     intent: rules.intent,
-    confidence: Math.min(rules.confidence, modelForRules),
+    confidence: rules.confidence * (1 - MODEL_DISSENT_WEIGHT * (model.probability - modelForRules)),
     how: `rules and model disagree; ${rules.line}; ${modelSays}`,
   };
 }
@@ -334,7 +340,10 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   }
   const threshold = input.minAutoReplyConfidence ?? DEFAULT_AUTO_REPLY_MIN_CONFIDENCE;
   if (confidence < threshold) {
-    return decide('human', `Confidence ${confidence} is below the ${threshold} needed to answer ${intent} automatically`);
+    return decide(
+      'human',
+      `Confidence ${confidence} is below the ${threshold} needed to answer ${intent} automatically`,
+    );
   }
   const priorAutoReplies = input.priorAutoReplies ?? 0;
   if (priorAutoReplies > 0) {
@@ -347,5 +356,8 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
     return decide('billing_flow', `Billing question from a member in ${member.status}`);
   }
   const named = complaint && intent === 'membership_status' && rules.intent === 'cancellation';
-  return decide('auto_reply', named ? 'A complaint about a cancellation, answered with the membership status' : `Classified as ${intent}`);
+  return decide(
+    'auto_reply',
+    named ? 'A complaint about a cancellation, answered with the membership status' : `Classified as ${intent}`,
+  );
 }

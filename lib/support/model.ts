@@ -41,7 +41,21 @@ const LETTER_GROUP = 4;
 const SMOOTHING = 0.5;
 const MAX_EXPLAINING_WORDS = 5;
 /** Words too common to explain anything to a founder, even when the model leans on them. */
-const UNEXPLAINING = new Set(['the', 'you', 'your', 'was', 'this', 'that', 'what', 'for', 'can', 'and', 'with', 'have', 'its']);
+const UNEXPLAINING = new Set([
+  'the',
+  'you',
+  'your',
+  'was',
+  'this',
+  'that',
+  'what',
+  'for',
+  'can',
+  'and',
+  'with',
+  'have',
+  'its',
+]);
 
 /** A feature remembers the word it came from, so the explanation can speak in the member's words. */
 interface Feature {
@@ -88,7 +102,9 @@ function toRanking(odds: OddsTable): ModelPrediction['ranking'] {
   const total = weights.reduce((sum, w) => sum + w.weight, 0);
   return weights
     .map(({ intent, weight }) => ({ intent, probability: weight / total }))
-    .sort((a, b) => b.probability - a.probability || SUPPORT_INTENTS.indexOf(a.intent) - SUPPORT_INTENTS.indexOf(b.intent));
+    .sort(
+      (a, b) => b.probability - a.probability || SUPPORT_INTENTS.indexOf(a.intent) - SUPPORT_INTENTS.indexOf(b.intent),
+    );
 }
 
 /** Trains a model on the given messages, in their order. Pure: the same messages give the same model. */
@@ -106,7 +122,8 @@ export function trainIntentModel(messages: readonly TrainingMessage[]): IntentMo
       const features = messageFeatures(subject, body);
       const ranking = rankingOf(features);
       const [top] = ranking;
-      const logP = (r: ModelPrediction['ranking']) => Math.log(r.find((x) => x.intent === top.intent)?.probability ?? 1e-12);
+      const logP = (r: ModelPrediction['ranking']) =>
+        Math.log(r.find((x) => x.intent === top.intent)?.probability ?? 1e-12);
       const base = logP(ranking);
       // Leave-one-word-out: how much the winning intent loses without each word (and the pairs it is part of).
       const words = [...new Set(features.filter((f) => f.token.startsWith('w:')).map((f) => f.word))];
