@@ -32,6 +32,7 @@ export async function startApiServer(
     taskQueue: config.temporal.taskQueue,
     log: deps.log,
     stripe: deps.stripe,
+    autoReplyMinConfidence: config.support.autoReplyMinConfidence,
     replyValues: {
       loginUrl: config.support.loginUrl,
       cancelPath: config.support.cancelPath,

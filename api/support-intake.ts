@@ -36,6 +36,8 @@ export interface SupportIntakeDeps {
   stripe?: Stripe;
   /** Values the reply templates quote (APP_LOGIN_URL, APP_CANCEL_PATH, BILLING_PORTAL_RETURN_URL). */
   replyValues: { loginUrl?: string; cancelPath?: string; billingPortalReturnUrl?: string };
+  /** SUPPORT_AUTO_REPLY_MIN_CONFIDENCE; unset: the classifier's default. */
+  autoReplyMinConfidence?: number;
 }
 
 /** A support message from either door, already validated. */
@@ -105,6 +107,7 @@ export async function processSupportMessage(
     body: msg.body,
     member: member ? { status: member.status, allowed: member.allowed } : null,
     priorAutoReplies: await countPriorAutoReplies(db, msg, member),
+    minAutoReplyConfidence: deps.autoReplyMinConfidence,
   });
   const { route, reason, reply } = await withReply(deps, decision, member, requestId);
 

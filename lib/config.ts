@@ -1,6 +1,7 @@
 import ms from 'ms';
 import { z } from 'zod';
 import type { DunningPolicy } from '../workflows/messages';
+import { DEFAULT_AUTO_REPLY_MIN_CONFIDENCE } from './support/rules';
 
 /** A duration in the Temporal / `ms` string form (`10s`, `3 days`, `500ms`), parsed to milliseconds. */
 const durationMs = z
@@ -97,6 +98,8 @@ export const envSchema = z
     APP_CANCEL_PATH: optionalString,
     /** POST /support/requests per client IP and minute. */
     SUPPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+    /** Support messages classified with less confidence than this (0..1) go to a person instead of an automatic reply. */
+    SUPPORT_AUTO_REPLY_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(DEFAULT_AUTO_REPLY_MIN_CONFIDENCE),
     /** pino log level. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
@@ -131,7 +134,7 @@ export interface Config {
   memberHistoryLimit: number;
   intercom: { accessToken?: string; baseUrl?: string; clientSecret?: string; adminId?: string; supportTeamId?: string };
   billingPortalReturnUrl?: string;
-  support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number };
+  support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number; autoReplyMinConfidence?: number };
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
 }
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       loginUrl: e.APP_LOGIN_URL,
       cancelPath: e.APP_CANCEL_PATH,
       rateLimitPerMinute: e.SUPPORT_RATE_LIMIT_PER_MINUTE,
+      autoReplyMinConfidence: e.SUPPORT_AUTO_REPLY_MIN_CONFIDENCE,
     },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

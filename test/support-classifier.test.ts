@@ -2,25 +2,17 @@ import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
 import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE } from '../lib/support/rules';
 import {
-  describeMembership,
-  MissingPlaceholderError,
-  PLACEHOLDERS,
-  renderReply,
-  ReplyTemplateError,
-  REPLY_TEMPLATES,
-  requiredPlaceholders,
-  type AutoRepliedIntent,
-  type ReplyContext,
-} from '../lib/support/templates';
-import {
   accuracy,
   evaluateSupportCorpus,
   formatFailures,
   formatSupportReport,
+  CROSS_VALIDATION_FOLDS,
+  HELD_OUT_4_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
 } from '../tools/support-report';
+import { calibration, crossValidate, formatCalibration, formatConfusionMatrix } from '../tools/support-eval';
 
 const activeMember = { status: 'active', allowed: true } as const;
 const classify = (body: string, extra: Omit<SupportRequest, 'body'> = {}) => classifySupportRequest({ body, ...extra });
@@ -293,68 +285,59 @@ describe('support held-out set', () => {
   });
 });
 
-describe('renderReply', () => {
-  const fullContext: Required<ReplyContext> = {
-    firstName: 'Ana',
-    hostedInvoiceUrl: 'https://invoice.stripe.com/i/acct_1/test_inv',
-    billingPortalUrl: 'https://billing.stripe.com/p/session/test_1',
-    status: 'active',
-    accessSentence: 'You have full access to the community.',
-    loginUrl: 'https://community.example.com/login',
-    cancelPath: 'https://community.example.com/account/billing',
-  };
+// Written before the model, the complaint rules and this threshold existed, in members' own voices (German,
+// French, Spanish, typos, anger, two questions in one), and never used to tune anything: measured, not fitted.
+describe('support held-out set 4', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_4_CORPUS_PATH));
 
-  it.each(Object.keys(REPLY_TEMPLATES) as AutoRepliedIntent[])(
-    'renders the %s reply with every placeholder filled',
-    (intent) => {
-      const text = renderReply(intent, fullContext);
-      expect(text).not.toMatch(/\{\{|\}\}/);
-      expect(text.startsWith('Hi Ana,')).toBe(true);
-      for (const name of requiredPlaceholders(intent)) {
-        expect(PLACEHOLDERS).toContain(name);
-        expect(text).toContain(fullContext[name as keyof ReplyContext]);
-      }
-    },
-  );
-
-  it('names every missing placeholder when a required value is absent', () => {
-    const render = () => renderReply('invoice_receipt', { firstName: 'Ana', billingPortalUrl: null });
-    expect(render).toThrow(MissingPlaceholderError);
-    expect(render).toThrow(ReplyTemplateError);
-    expect(render).toThrow('no value for {{hostedInvoiceUrl}}, {{billingPortalUrl}}');
-    // The caller reads `missing` to log why it fell back to a human.
-    expect(render).toThrow(expect.objectContaining({ missing: ['hostedInvoiceUrl', 'billingPortalUrl'] }));
+  it('holds at least 150 messages in every intent', () => {
+    expect(report.results.length).toBeGreaterThanOrEqual(150);
+    expect(report.rows.every((row) => row.messages >= 20)).toBe(true);
   });
 
-  it('treats an empty or blank value as missing', () => {
-    expect(() => renderReply('account_access', { loginUrl: '  ' })).toThrow(MissingPlaceholderError);
+  it('classifies the five named intents better than the rules alone did (80%) on messages nobody tuned for', () => {
+    console.log(
+      `Support classifier on held-out set 4 (${report.results.length} messages, never tuned on)\n\n` +
+        `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
+    );
+    expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.85);
   });
 
-  it('uses the fallback of an optional placeholder', () => {
-    const text = renderReply('account_access', {
-      loginUrl: fullContext.loginUrl,
-      ...describeMembership(activeMember),
-    });
-    expect(text.startsWith('Hi there,')).toBe(true);
+  it('gives fewer wrong automatic answers than the rules alone did (11 of 163)', () => {
+    expect(wrongAutomaticAnswers(report).length).toBeLessThanOrEqual(7);
   });
 
-  it('tells a member who cannot sign in their actual access state, from the template', () => {
-    expect(requiredPlaceholders('account_access')).toEqual(expect.arrayContaining(['status', 'accessSentence']));
-    const text = renderReply('account_access', {
-      loginUrl: fullContext.loginUrl,
-      ...describeMembership({ status: 'past_due', allowed: false }),
-    });
-    expect(text).toContain('Your membership is on hold because a payment did not go through.');
-    expect(text).toContain('Access comes back as soon as the payment goes through');
+  // Issue 17's targets, not met yet (measured once: 87%, 70%, 7 wrong). `it.failing` keeps them visible and
+  // turns red the day they hold, so that the line is changed to `it` rather than forgotten.
+  it.failing('reaches 92% on the five named intents (issue 17 target)', () => {
+    expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it('refuses to render a reply for other', () => {
-    expect(() => renderReply('other', fullContext)).toThrow(ReplyTemplateError);
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target)', () => {
+    expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it('words the status and access sentence for the membership status reply', () => {
-    const text = renderReply('membership_status', describeMembership({ status: 'past_due', allowed: false }));
-    expect(text).toContain('Your membership is on hold because a payment did not go through.');
-    expect(text).toContain('Access comes back as soon as the payment goes through');
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target)', () => {
+    expect(wrongAutomaticAnswers(report).map(({ entry }) => entry.body)).toEqual([]);
+  });
+});
+
+describe('support cross-validation', () => {
+  const corpus = loadSupportCorpus();
+  const folds = evaluateSupportCorpus(corpus, crossValidate(corpus, CROSS_VALIDATION_FOLDS));
+
+  it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
+    console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
+    expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.9);
+    expect(folds.named.wrongAutomatic).toBe(0);
+  });
+
+  it('keeps 95% or more of the automatic answers right at every confidence step on unseen folds', () => {
+    const rows = calibration(crossValidate(corpus, CROSS_VALIDATION_FOLDS, 0));
+    console.log(`Cross-validated calibration\n\n${formatCalibration(rows)}`);
+    expect(rows.every((r) => r.answered > 0 && r.right / r.answered >= 0.95)).toBe(true);
+    const [lowest] = rows;
+    const highest = rows[rows.length - 1];
+    expect(highest.right / highest.answered).toBeGreaterThanOrEqual(lowest.right / lowest.answered);
   });
 });

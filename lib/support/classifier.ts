@@ -13,9 +13,16 @@ import {
   INTENT_RULES,
   MAX_GAP,
   MIN_SCORE,
+  DEFAULT_AUTO_REPLY_MIN_CONFIDENCE,
+  MODEL_DISSENT_WEIGHT,
+  MODEL_ONLY_FACTOR,
   type ContextRule,
 } from './rules';
-import { ALIASES, POLITENESS } from './spellings';
+import { supportIntentModel, type IntentModel, type ModelPrediction } from './model';
+import { applyReplacements, normalizeMessage, plainWords } from './normalize';
+import { COMPLAINT_PHRASES, DISPUTED_CHARGE_PHRASES } from './phrases/complaint';
+
+export { normalizeMessage } from './normalize';
 
 export interface SupportMember {
   status: MembershipStatus;
@@ -30,6 +37,8 @@ export interface SupportRequest {
   member?: SupportMember | null;
   /** Automatic replies already sent on this conversation. */
   priorAutoReplies?: number;
+  /** Below this confidence a person answers (`SUPPORT_AUTO_REPLY_MIN_CONFIDENCE`); default in `rules.ts`. */
+  minAutoReplyConfidence?: number;
 }
 
 /** One rule that fired; negative weights come from `not` phrases. */
@@ -42,11 +51,13 @@ export interface RuleMatch {
 export interface SupportClassification {
   intent: SupportIntent;
   route: SupportRoute;
-  /** 0..1: how strong the winning score is, times how far ahead of the runner-up it is. */
+  /** 0..1: the rules' and the model's certainty combined; calibrated in the support report. */
   confidence: number;
   /** Every rule that fired, for every intent, so the admin view can show what competed. */
   matched: RuleMatch[];
   reason: string;
+  /** What the statistical model read, with the member's words that drove it. */
+  model?: { intent: SupportIntent; probability: number; words: readonly string[] };
 }
 
 const DUNNING_STATUSES: ReadonlySet<MembershipStatus> = new Set(['past_due', 'grace_period']);
@@ -65,64 +76,6 @@ interface PhraseWord {
 interface CompiledPhrase {
   source: string;
   words: readonly PhraseWord[];
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Text normalisation
-
-const LETTER_FOLDS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd' };
-
-/** Lowercase, accents and diacritics removed, apostrophes dropped (`can't` → `cant`), anything else a space. */
-function plainWords(text: string): string[] {
-  const folded = text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/[ßæœøłđ]/g, (c) => LETTER_FOLDS[c] ?? c)
-    .replace(/['’‘`´]/g, '')
-    .replace(/&/g, ' and ')
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
-  return folded === '' ? [] : folded.split(' ');
-}
-
-/** [from words, to words], longest first so that "thank you" is removed before "you" could be looked at. */
-const REPLACEMENTS: ReadonlyArray<readonly [Words, Words]> = [
-  ...Object.entries(ALIASES).map(([from, to]) => [plainWords(from), plainWords(to)] as const),
-  ...POLITENESS.map((phrase) => [plainWords(phrase), [] as Words] as const),
-].sort((a, b) => b[0].length - a[0].length);
-
-function applyReplacements(words: Words): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < words.length) {
-    const hit = REPLACEMENTS.find(([from]) => from.length > 0 && from.every((w, k) => words[i + k] === w));
-    if (hit) {
-      out.push(...hit[1]);
-      i += hit[0].length;
-    } else {
-      out.push(words[i]);
-      i += 1;
-    }
-  }
-  return out;
-}
-
-/** Drops the quoted history an email client appends, so an earlier message is not classified twice. */
-function withoutQuotedReply(text: string): string {
-  const lines = text.split(/\r?\n/);
-  const cut = lines.findIndex(
-    (line) => /^\s*on .{0,200}wrote:\s*$/i.test(line) || /^-{2,}\s*original message/i.test(line),
-  );
-  return (cut === -1 ? lines : lines.slice(0, cut)).filter((line) => !/^\s*>/.test(line)).join('\n');
-}
-
-/** The message as sentences of normalised words; phrases never span two sentences. Exported for tests. */
-export function normalizeMessage(text: string): string[][] {
-  return withoutQuotedReply(text)
-    .split(/[.!?;:\n\r¿¡]+/)
-    .map((sentence) => applyReplacements(plainWords(sentence)))
-    .filter((words) => words.length > 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -201,6 +154,9 @@ const COMPILED_INTENTS: readonly CompiledIntent[] = SUPPORT_INTENTS.map((intent)
   };
 });
 
+const COMPILED_COMPLAINT = COMPLAINT_PHRASES.map(compilePhrase);
+const COMPILED_DISPUTED = DISPUTED_CHARGE_PHRASES.map(compilePhrase);
+
 const COMPILED_CONTEXT: readonly CompiledContextRule[] = CONTEXT_RULES.map((rule) => ({
   ...rule,
   compiledPhrases: rule.phrases?.map(compilePhrase),
@@ -268,50 +224,134 @@ function describeEvidence(intent: SupportIntent, matched: readonly RuleMatch[]):
   return rules.map((m) => `"${m.rule}" ${m.weight > 0 ? '+' : ''}${m.weight}`).join(', ');
 }
 
+/** What the rules alone conclude: a named intent they would answer, or why they would not. */
+interface RuleVerdict {
+  intent: SupportIntent;
+  /** 0..1: how strong the winning score is, times how far ahead of the runner-up it is. */
+  confidence: number;
+  /** Set when the rules alone hand the message to a person whatever the model says. */
+  human?: string;
+  /** Set when no rule matched at all: only then may the model alone recognise the message. */
+  silent?: string;
+  line: string;
+}
+
+function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
+  const [top, second] = rank(matched);
+  const confidence = top.score <= 0 ? 0 : Math.min(1, top.score / CONFIDENT_SCORE) * (1 - second.score / top.score);
+  const line = `rules: ${top.intent} ${top.score} (${describeEvidence(top.intent, matched)}), runner-up ${second.intent} ${second.score}`;
+  const verdict = { intent: top.intent, confidence, line };
+  if (top.score === 0) return { ...verdict, intent: 'other', silent: 'No rule matched' };
+  if (top.score < MIN_SCORE) {
+    // Some words point somewhere but too weakly: a person reads it rather than the model guessing on top of it.
+    return { ...verdict, intent: 'other', human: `No intent reached the minimum score of ${MIN_SCORE}` };
+  }
+  if (top.intent === 'other')
+    return { ...verdict, human: 'Classified as other, which is never answered automatically' };
+  if (second.score >= top.score * CLOSE_RATIO) {
+    return { ...verdict, human: `Too close to call between ${top.intent} and ${second.intent}` };
+  }
+  if (strongestRule(top.intent, matched) < AUTO_REPLY_MIN_RULE_WEIGHT) {
+    return { ...verdict, human: `Only hints for ${top.intent}, no rule strong enough to answer` };
+  }
+  return verdict;
+}
+
+/** Combines the rules and the model into one intent and one confidence; unsure means a person. */
+function combine(
+  rules: RuleVerdict,
+  model: ModelPrediction,
+): { intent: SupportIntent; confidence: number; how: string } {
+  const modelSays = `model: ${model.intent} ${model.probability.toFixed(2)} (${model.words.map((w) => `"${w}"`).join(', ') || 'no telling word'})`;
+  if (rules.silent) {
+    if (model.intent === 'other') return { intent: 'other', confidence: 0, how: `${rules.silent}; ${modelSays}` };
+    return {
+      intent: model.intent,
+      confidence: model.probability * MODEL_ONLY_FACTOR,
+      how: `${rules.silent}, the model alone recognised it; ${modelSays}`,
+    };
+  }
+  if (model.intent === rules.intent) {
+    return {
+      intent: rules.intent,
+      confidence: 1 - (1 - rules.confidence) * (1 - model.probability),
+      how: `rules and model agree; ${rules.line}; ${modelSays}`,
+    };
+  }
+  // The model is the weaker voice (a few hundred training messages): it lowers the rules' confidence by how
+  // much it prefers another intent, enough to send a weak rule decision to a person, not to overrule a strong one.
+  const modelForRules = model.ranking.find((r) => r.intent === rules.intent)?.probability ?? 0;
+  return {
+    intent: rules.intent,
+    confidence: rules.confidence * (1 - MODEL_DISSENT_WEIGHT * (model.probability - modelForRules)),
+    how: `rules and model disagree; ${rules.line}; ${modelSays}`,
+  };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
 /** Classifies a support message and decides who answers it. */
 export function classifySupportRequest(input: SupportRequest): SupportClassification {
+  return classifyWithModel(supportIntentModel(), input);
+}
+
+/** The same decision with a given model: cross-validation trains one per fold. */
+export function classifyWithModel(model: IntentModel, input: SupportRequest): SupportClassification {
   const member = input.member ?? null;
   const sentences = [...normalizeMessage(input.subject ?? ''), ...normalizeMessage(input.body)];
   const matched = matchRules(sentences, member);
-  const [top, second] = rank(matched);
-  const confidence =
-    top.score <= 0
-      ? 0
-      : Math.round(Math.min(1, top.score / CONFIDENT_SCORE) * (1 - second.score / top.score) * 100) / 100;
-  const decide = (intent: SupportIntent, route: SupportRoute, reason: string): SupportClassification => ({
+  const rules = ruleVerdict(matched);
+  const prediction = model.predict(input.subject, input.body);
+  const combined = rules.human
+    ? { intent: rules.intent, confidence: rules.confidence, how: rules.line }
+    : combine(rules, prediction);
+  let { intent } = combined;
+  const confidence = round2(combined.confidence);
+  const explained = `${combined.how}.`;
+  const decide = (route: SupportRoute, reason: string): SupportClassification => ({
     intent,
     route,
     confidence,
     matched,
-    reason,
+    reason: `${reason}: ${explained}`,
+    model: { intent: prediction.intent, probability: round2(prediction.probability), words: prediction.words },
   });
-  const scoreLine = `${top.intent} ${top.score} (${describeEvidence(top.intent, matched)}), runner-up ${second.intent} ${second.score}`;
 
-  if (top.score === 0) {
-    return decide('other', 'human', 'No rule matched.');
+  if (rules.human) return decide('human', rules.human);
+  if (intent === 'other') return decide('human', 'Classified as other, which is never answered automatically');
+  const complaint = COMPILED_COMPLAINT.some((p) => messageHas(sentences, p));
+  const disputed = COMPILED_DISPUTED.some((p) => messageHas(sentences, p));
+  if (disputed && (intent === 'billing' || intent === 'cancellation')) {
+    intent = 'billing';
+    return decide('human', 'A complaint about a charge: a person looks at it (and refunds) rather than a how-to reply');
   }
-  if (top.score < MIN_SCORE) {
-    return decide('other', 'human', `No intent reached the minimum score of ${MIN_SCORE}: ${scoreLine}.`);
+  if (complaint && intent === 'cancellation') {
+    // "Why was I cancelled?" asks what happened to the membership; the how-to-cancel reply would insult them.
+    intent = 'membership_status';
+    if (!member) return decide('human', 'A complaint about a cancellation from an unknown sender');
+  } else if (complaint && intent === 'billing') {
+    return decide('human', 'A complaint about billing, not a request to change the card');
   }
-  if (top.intent === 'other') {
-    return decide('other', 'human', `Classified as other, which is never answered automatically: ${scoreLine}.`);
-  }
-  if (second.score >= top.score * CLOSE_RATIO) {
-    return decide(top.intent, 'human', `Too close to call between ${top.intent} and ${second.intent}: ${scoreLine}.`);
-  }
-  if (strongestRule(top.intent, matched) < AUTO_REPLY_MIN_RULE_WEIGHT) {
-    return decide(top.intent, 'human', `Only hints for ${top.intent}, no rule strong enough to answer: ${scoreLine}.`);
+  const threshold = input.minAutoReplyConfidence ?? DEFAULT_AUTO_REPLY_MIN_CONFIDENCE;
+  if (confidence < threshold) {
+    return decide(
+      'human',
+      `Confidence ${confidence} is below the ${threshold} needed to answer ${intent} automatically`,
+    );
   }
   const priorAutoReplies = input.priorAutoReplies ?? 0;
   if (priorAutoReplies > 0) {
     return decide(
-      top.intent,
       'human',
-      `The member wrote again after ${priorAutoReplies} automatic repl${priorAutoReplies === 1 ? 'y' : 'ies'}: ${scoreLine}.`,
+      `The member wrote again after ${priorAutoReplies} automatic repl${priorAutoReplies === 1 ? 'y' : 'ies'}`,
     );
   }
-  if (top.intent === 'billing' && member && DUNNING_STATUSES.has(member.status)) {
-    return decide('billing', 'billing_flow', `Billing question from a member in ${member.status}: ${scoreLine}.`);
+  if (intent === 'billing' && member && DUNNING_STATUSES.has(member.status)) {
+    return decide('billing_flow', `Billing question from a member in ${member.status}`);
   }
-  return decide(top.intent, 'auto_reply', `Classified as ${top.intent}: ${scoreLine}.`);
+  const named = complaint && intent === 'membership_status' && rules.intent === 'cancellation';
+  return decide(
+    'auto_reply',
+    named ? 'A complaint about a cancellation, answered with the membership status' : `Classified as ${intent}`,
+  );
 }

@@ -116,3 +116,12 @@ export const AUTO_REPLY_MIN_RULE_WEIGHT = 2;
 export const CLOSE_RATIO = 0.6;
 /** A score at which we are fully sure of the intent (used for the reported confidence). */
 export const CONFIDENT_SCORE = 5;
+/** How much the model's preference for another intent takes off the rules' confidence (0: ignored, 1: veto). */
+export const MODEL_DISSENT_WEIGHT = 0.4;
+/** When no rule recognised the message, the model's probability counts for this much: it has no rule to back it. */
+export const MODEL_ONLY_FACTOR = 0.85;
+/**
+ * Default of `SUPPORT_AUTO_REPLY_MIN_CONFIDENCE`: below this combined confidence a person answers. Chosen on the
+ * cross-validated calibration table of the training corpus (`tools/support-report.ts`), never on a held-out set.
+ */
+export const DEFAULT_AUTO_REPLY_MIN_CONFIDENCE = 0.5;

@@ -1,0 +1,76 @@
+import { classifySupportRequest, type SupportRequest } from '../lib/support/classifier';
+import { trainIntentModel, type TrainingMessage } from '../lib/support/model';
+import trainingCorpus from '../lib/support/training/corpus.json';
+
+const corpus = trainingCorpus as TrainingMessage[];
+const activeMember = { status: 'active', allowed: true } as const;
+const canceledMember = { status: 'canceled', allowed: false } as const;
+const classify = (body: string, extra: Omit<SupportRequest, 'body'> = {}) => classifySupportRequest({ body, ...extra });
+
+describe('support intent model', () => {
+  it('trains from the shipped corpus in well under a second', () => {
+    const started = performance.now();
+    trainIntentModel(corpus);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('gives identical predictions from two trainings on the same corpus', () => {
+    const messages = ['where is my invoice', 'je veux résilier', 'cant log in since tuesday', 'Is my plan active?'];
+    const first = trainIntentModel(corpus);
+    const second = trainIntentModel(corpus);
+    expect(messages.map((m) => first.predict(undefined, m))).toEqual(messages.map((m) => second.predict(undefined, m)));
+  });
+
+  it('names the member words that drove its prediction', () => {
+    const prediction = trainIntentModel(corpus).predict(undefined, 'please send me the invoice for march');
+    expect(prediction.intent).toBe('invoice_receipt');
+    expect(prediction.words).toContain('invoice');
+    expect(prediction.probability).toBeGreaterThan(0.5);
+  });
+
+  it('lists the rules and the model words in every decision it explains to the founder', () => {
+    const result = classify('Can you send me my invoice for May?', { member: activeMember });
+    expect(result).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply' });
+    expect(result.reason).toContain('rules: invoice_receipt');
+    expect(result.reason).toContain('model: invoice_receipt');
+    expect(result.model?.words).toContain('invoice');
+  });
+});
+
+describe('support complaints are not requests', () => {
+  it.each([
+    'Why has my membership been cancelled? I did not cancel it.',
+    'who cancelled my subscription?? it was not me',
+  ])('answers "%s" with the membership status, never the how-to-cancel reply', (body) => {
+    const result = classify(body, { member: canceledMember });
+    expect(result.intent).not.toBe('cancellation');
+    if (result.route !== 'human') expect(result.intent).toBe('membership_status');
+  });
+
+  it.each([
+    'you charged me twice in April, I want one of them back',
+    'I need a refund for the renewal yesterday',
+    'There is a charge from you on my card I do not recognise',
+  ])('hands the disputed charge "%s" to a person', (body) => {
+    expect(classify(body, { member: activeMember })).toMatchObject({ intent: 'billing', route: 'human' });
+  });
+
+  it('still answers a plain request to cancel with the how-to reply', () => {
+    expect(classify('How can I cancel my membership?', { member: activeMember })).toMatchObject({
+      intent: 'cancellation',
+      route: 'auto_reply',
+    });
+  });
+});
+
+describe('support confidence threshold', () => {
+  it('hands a decision below the configured confidence to a person and says why', () => {
+    const body = 'How do I turn off renewal?';
+    const usual = classify(body, { member: activeMember });
+    expect(usual).toMatchObject({ intent: 'cancellation', route: 'auto_reply' });
+    expect(usual.confidence).toBeLessThan(1);
+    const strict = classify(body, { member: activeMember, minAutoReplyConfidence: 1 });
+    expect(strict).toMatchObject({ intent: 'cancellation', route: 'human', confidence: usual.confidence });
+    expect(strict.reason).toContain('below the 1 needed');
+  });
+});
