@@ -131,8 +131,9 @@ export function pdeathsigWrapper(): Promise<boolean> {
 }
 
 /**
- * Spawns `binary args` with its output appended to `logFile`, under `setpriv --pdeathsig KILL` where available so it
- * never outlives this process, unref'd so scripts and jest can exit while it runs (the 'exit' hook kills it).
+ * Spawns `binary args` (in `spawnOptions.cwd`, with exactly `spawnOptions.env` when given), its output appended to
+ * `logFile`, under `setpriv --pdeathsig KILL` where available so it never outlives this process, unref'd so scripts
+ * and jest can exit while it runs (the 'exit' hook kills it).
  */
 export async function spawnServerProcess(
   binary: string,
@@ -140,6 +141,7 @@ export async function spawnServerProcess(
   logFile: string,
   label: string,
   log: (msg: string) => void,
+  spawnOptions: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<ServerProcess> {
   const [command, commandArgs] = (await pdeathsigWrapper()) ? [SETPRIV, [...SETPRIV_ARGS, binary, ...args]] : [binary, args];
   const logFd = await fs.open(logFile, 'a');
@@ -147,7 +149,7 @@ export async function spawnServerProcess(
   let spawned: Promise<Error | undefined>;
   try {
     await logFd.write(`\n--- ${new Date().toISOString()} ${binary} ${args.join(' ')}\n`);
-    child = spawn(command, commandArgs, { stdio: ['ignore', logFd.fd, logFd.fd] });
+    child = spawn(command, commandArgs, { ...spawnOptions, stdio: ['ignore', logFd.fd, logFd.fd] });
     // Listen before any await: 'spawn' and 'error' fire on the next tick.
     spawned = new Promise<Error | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined));
