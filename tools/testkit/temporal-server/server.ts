@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
@@ -97,7 +98,13 @@ export class TemporalServer {
       maxConns: opts.maxConns ?? 20,
       logLevel: opts.logLevel ?? 'warn',
     });
-    const run = await launch(s);
+    let run: ServerProcess;
+    try {
+      run = await launch(s);
+    } catch (err) {
+      if (opts.dropOnStop) await dropTemporalDatabases(s.pg, s.databases);
+      throw err;
+    }
     const server = new TemporalServer(s, run, opts.dropOnStop ?? false);
     try {
       await server.prepareNamespace();
@@ -169,13 +176,33 @@ async function pickPorts(frontend: number | undefined): Promise<ServerPorts> {
   const ports: Partial<ServerPorts> = {};
   const taken = new Set<number>();
   for (const name of PORT_NAMES) {
-    let port = name === 'frontend' && frontend ? frontend : await findFreePort();
+    // The cluster_membership table keeps membership ports in a smallint: they must stay below 32768, where the OS
+    // never hands out ephemeral ports.
+    const pick = name.endsWith('Membership') ? findFreeLowPort : findFreePort;
+    let port = name === 'frontend' && frontend ? frontend : await pick();
     // Two calls can return the same port once the first socket is closed.
-    while (taken.has(port)) port = await findFreePort();
+    while (taken.has(port)) port = await pick();
     taken.add(port);
     ports[name] = port;
   }
   return ports as ServerPorts;
+}
+
+/** A port in 20000-32767 that can be bound on 127.0.0.1 now. */
+async function findFreeLowPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('No free port found in 20000-32767 after 50 attempts');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host: '127.0.0.1', port }, () => probe.close(() => resolve(true)));
+  });
 }
 
 async function launch(s: Settings): Promise<ServerProcess> {
