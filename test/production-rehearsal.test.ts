@@ -114,6 +114,14 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
     );
   }
 
+  /** Process id of the worker that started the member workflow's latest workflow task (identity `<pid>@<host>`). */
+  async function lastWorkflowTaskPid(): Promise<number | undefined> {
+    const history = await client.workflow.getHandle(memberWorkflowId(member.customerId)).fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.workflowTaskStartedEventAttributes);
+    const identity = started.at(-1)?.workflowTaskStartedEventAttributes?.identity ?? '';
+    return Number.parseInt(identity.split('@')[0] ?? '', 10) || undefined;
+  }
+
   it('moves a member to active after a signed checkout webhook', async () => {
     await deliver(stripeEvent('checkout.session.completed', member, { object: { payment_status: 'paid' } }));
     await waitForStatus('active');
@@ -126,14 +134,18 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
     const graceEndsAt = Date.parse(grace.dunning.graceEndsAt);
     expect(Date.now()).toBeLessThan(graceEndsAt);
 
-    await workers[0]?.stop('SIGKILL');
-    expect(workers[0]?.running).toBe(false);
+    // Kill the worker that ran the member's last workflow task: it holds the workflow in its sticky cache.
+    const cycleWorker = await lastWorkflowTaskPid();
+    const [killed, survivor] = workers[0]?.pid === cycleWorker ? [workers[0], workers[1]] : [workers[1], workers[0]];
+    expect(killed?.pid).toBe(cycleWorker);
+    await killed?.stop('SIGKILL');
+    expect(killed?.running).toBe(false);
     const pastDue = await waitForStatus('past_due');
     const movedAt = Date.parse(pastDue.transitions.find((t) => t.to === 'past_due')?.at ?? '');
     // The timer fired at the deadline set before the crash, on the surviving worker.
     expect(movedAt).toBeGreaterThanOrEqual(graceEndsAt);
     expect(movedAt).toBeLessThan(graceEndsAt + 30_000);
-    expect(workers[1]?.running).toBe(true);
+    expect(await lastWorkflowTaskPid()).toBe(survivor?.pid);
   });
 
   it('finds past_due members with the MembershipStatus search attribute on SQL visibility', async () => {
@@ -148,7 +160,7 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
     await deliver(stripeEvent('invoice.paid', member));
     await waitForStatus('active');
     await visibleAs('active');
-    expect(workers[1]?.running).toBe(true);
+    expect(workers.filter((w) => w.running)).toHaveLength(1);
     expect(api.running).toBe(true);
   });
 });

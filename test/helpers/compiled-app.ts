@@ -47,6 +47,11 @@ export class CompiledProcess {
     return path.join(this.app.dir, `${this.name}.log`);
   }
 
+  /** Process id while running (Temporal workers identify themselves as `<pid>@<host>`). */
+  get pid(): number | undefined {
+    return this.running ? this.run?.child.pid : undefined;
+  }
+
   get running(): boolean {
     return this.run !== undefined && this.run.exitInfo === undefined;
   }
