@@ -56,7 +56,15 @@ describe('docker-compose.yml', () => {
   };
 
   it('runs PostgreSQL, a Temporal server on it, the Temporal UI, and memberops API and worker', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgres', 'temporal', 'temporal-ui', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
+      'postgres',
+      'temporal',
+      'temporal-namespace',
+      'temporal-schema',
+      'temporal-ui',
+      'worker',
+    ]);
     expect(compose.services['temporal']?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres' });
     expect(compose.services['api']?.command).toEqual(['node', 'dist/api/main.js']);
     expect(compose.services['worker']?.command).toEqual(['node', 'dist/worker/main.js']);
@@ -77,8 +85,8 @@ describe('docker-compose.yml', () => {
   it('publishes the API port the config uses, the Temporal frontend and the UI on 8233', () => {
     const apiPort = loadConfig({ ...compose.services['api']?.environment, STRIPE_WEBHOOK_SECRET: 'x' }).port;
     expect(compose.services['api']?.ports).toContain(`${apiPort}:${apiPort}`);
-    expect(compose.services['temporal']?.ports).toContain('7233:7233');
-    expect(compose.services['temporal-ui']?.ports).toContain('8233:8080');
+    expect(compose.services['temporal']?.ports).toContain('127.0.0.1:7233:7233');
+    expect(compose.services['temporal-ui']?.ports).toContain('127.0.0.1:8233:8080');
     expect(compose.services['temporal-ui']?.environment?.['TEMPORAL_ADDRESS']).toBe('temporal:7233');
   });
 

@@ -1,6 +1,7 @@
 /**
  * `npm start`: everything in one command on embedded defaults.
- * - no TEMPORAL_ADDRESS: a local Temporal dev server (Web UI on 8233, history in .data/temporal.db)
+ * - no TEMPORAL_ADDRESS: a local Temporal dev server (Web UI on 8233, history in .data/temporal.db), or with
+ *   TEMPORAL_MODE=server a Temporal server on the same PostgreSQL (the production topology, no Web UI)
  * - no DATABASE_URL: an embedded PostgreSQL (data in .data/postgres)
  * - no STRIPE_WEBHOOK_SECRET outside production: a local secret in .data/, printed once
  * then migrations, the worker and the API in this process. Ctrl-C stops all of it.
@@ -17,6 +18,7 @@ import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
 import { connectTemporalClient } from '../lib/temporal';
 import { findOrBuildTemporalCli } from './testkit/temporal-cli';
 import { TemporalDevServer } from './testkit/temporal-dev-server';
+import { findOrBuildTemporalServer, TemporalServer } from './testkit/temporal-server';
 import { buildWorker } from '../worker/run';
 
 const DATA_DIR = path.resolve(process.cwd(), '.data');
@@ -58,6 +60,48 @@ async function startEmbeddedPostgres(log: (m: string) => void): Promise<{ url: s
   return { url: `postgres://memberops:memberops@127.0.0.1:${port}/memberops`, stop: () => pg.stop() };
 }
 
+/** The zero-setup default: `temporal server start-dev` on SQLite, with the Web UI. */
+async function startDevServer(say: (m: string) => void): Promise<() => Promise<void>> {
+  say('TEMPORAL_ADDRESS is not set: starting a local Temporal dev server (history in .data/temporal.db)');
+  const cliPath = await findOrBuildTemporalCli({ envPath: process.env['TEMPORAL_CLI_PATH'], log: say });
+  if (!cliPath) {
+    throw new Error('No Temporal CLI found and Go is not installed: set TEMPORAL_CLI_PATH or TEMPORAL_ADDRESS');
+  }
+  const server = await TemporalDevServer.start({
+    cliPath,
+    port: Number(process.env['TEMPORAL_DEV_PORT'] ?? 7233),
+    uiPort: Number(process.env['TEMPORAL_DEV_UI_PORT'] ?? 8233),
+    dbFilename: path.join(DATA_DIR, 'temporal.db'),
+    logFile: path.join(DATA_DIR, 'temporal.log'),
+    log: say,
+  });
+  process.env['TEMPORAL_ADDRESS'] = server.address;
+  say(`Temporal Web UI: ${server.uiUrl ?? '(headless)'}`);
+  return () => server.stop();
+}
+
+/**
+ * TEMPORAL_MODE=server: the production topology, a `temporal-server` whose history and visibility live in the same
+ * PostgreSQL as memberops (databases temporal and temporal_visibility, kept across runs). No Web UI.
+ */
+async function startTemporalServer(say: (m: string) => void): Promise<() => Promise<void>> {
+  say('TEMPORAL_MODE=server: starting a Temporal server on PostgreSQL (first run builds it with Go, ~5 minutes)');
+  const binaries = await findOrBuildTemporalServer({ log: say });
+  if (!binaries) throw new Error('No cached temporal-server and Go is not installed: set TEMPORAL_ADDRESS instead');
+  const server = await TemporalServer.start({
+    binaries,
+    pgUrl: process.env['DATABASE_URL'] as string,
+    databasePrefix: 'temporal',
+    namespace: process.env['TEMPORAL_NAMESPACE'] || 'default',
+    port: Number(process.env['TEMPORAL_DEV_PORT'] ?? 7233),
+    rootDir: path.join(DATA_DIR, 'temporal-server'),
+    log: say,
+  });
+  process.env['TEMPORAL_ADDRESS'] = server.address;
+  say(`Temporal server on ${server.address}, log in ${server.logFile}`);
+  return () => server.stop();
+}
+
 async function main(): Promise<void> {
   loadDotEnv();
   await mkdir(DATA_DIR, { recursive: true });
@@ -82,22 +126,8 @@ async function main(): Promise<void> {
   }
 
   if (!process.env['TEMPORAL_ADDRESS']) {
-    say('TEMPORAL_ADDRESS is not set: starting a local Temporal dev server (history in .data/temporal.db)');
-    const cliPath = await findOrBuildTemporalCli({ envPath: process.env['TEMPORAL_CLI_PATH'], log: say });
-    if (!cliPath) {
-      throw new Error('No Temporal CLI found and Go is not installed: set TEMPORAL_CLI_PATH or TEMPORAL_ADDRESS');
-    }
-    const server = await TemporalDevServer.start({
-      cliPath,
-      port: Number(process.env['TEMPORAL_DEV_PORT'] ?? 7233),
-      uiPort: Number(process.env['TEMPORAL_DEV_UI_PORT'] ?? 8233),
-      dbFilename: path.join(DATA_DIR, 'temporal.db'),
-      logFile: path.join(DATA_DIR, 'temporal.log'),
-      log: say,
-    });
-    process.env['TEMPORAL_ADDRESS'] = server.address;
-    stops.unshift(() => server.stop());
-    say(`Temporal Web UI: ${server.uiUrl ?? '(headless)'}`);
+    const stop = process.env['TEMPORAL_MODE'] === 'server' ? await startTemporalServer(say) : await startDevServer(say);
+    stops.unshift(stop);
   }
 
   const config = loadConfigOrExit();

@@ -4,6 +4,7 @@
  *   npm run bench                      1,000 members, webhooks at 200 events/s
  *   npm run bench -- --quick           200 members, fewer requests (about a minute)
  *   npm run bench -- --members 500 --rate 100
+ *   npm run bench -- --temporal server     against a Temporal server on PostgreSQL (tools/testkit/temporal-server)
  *
  * Self-contained: an in-memory Temporal dev server, a fresh PostgreSQL database (dropped at the end), the real worker
  * and API as child processes (`node --import tsx worker/main.ts`, `… api/main.ts`), the baseline as a third child
@@ -17,14 +18,14 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { createDb, migrate } from '../../lib/db';
-import { findOrBuildTemporalCli } from '../testkit/temporal-cli';
-import { findFreePort, TemporalDevServer } from '../testkit/temporal-dev-server';
+import { findFreePort } from '../testkit/temporal-dev-server';
 import { createTestDatabase } from '../testkit/pg';
 import { BASELINE_ACCESS_TABLE, BASELINE_EVENTS_TABLE } from './baseline-server';
 import { HttpTarget } from './load';
 import { installProjectionTrigger, ProjectionWatch } from './projection-watch';
 import { runPhases, type BenchOptions, type Stack } from './phases';
 import { CleanupStack, startChild, waitUntil, type BenchChild } from './stack';
+import { startBenchTemporal, type TemporalKind } from './temporal';
 import { commandLine, machineInfo } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -54,6 +55,7 @@ class UsageError extends Error {
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionsSchema = z.object({
   quick: z.boolean().default(false),
+  temporal: z.enum(['dev', 'server']).default('dev'),
   members: count(10, 20_000).optional(),
   rate: count(1, 5_000).default(200),
   'max-in-flight': count(1, 1_000).default(64),
@@ -73,6 +75,7 @@ function parseOptions(argv: string[]): BenchOptions {
     args: argv,
     options: {
       quick: { type: 'boolean' },
+      temporal: { type: 'string' },
       members: { type: 'string' },
       rate: { type: 'string' },
       'max-in-flight': { type: 'string' },
@@ -88,7 +91,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--members N] [--rate EVENTS_PER_S] [--max-in-flight N] [--closed-concurrency N]\n' +
+      'npm run bench -- [--quick] [--temporal dev|server] [--members N] [--rate EVENTS_PER_S] [--max-in-flight N] [--closed-concurrency N]\n' +
         '                 [--access-requests N] [--access-concurrency N] [--access-rate REQ_PER_S] [--lag-samples N]\n' +
         '                 [--node-flags "--trace-gc --max-semi-space-size=32"]   (for the worker, API and baseline alike)\n',
     );
@@ -102,6 +105,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const o = r.data;
   return {
     quick: o.quick,
+    temporal: o.temporal,
     members: o.members ?? (o.quick ? 200 : 1000),
     rate: o.rate,
     maxInFlight: o['max-in-flight'],
@@ -125,6 +129,7 @@ async function startStack(
   adminUrl: string,
   cliPathEnv: string | undefined,
   nodeFlags: string[],
+  temporalKind: TemporalKind,
 ): Promise<Stack> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = (name: string): string => {
@@ -133,10 +138,13 @@ async function startStack(
     return file;
   };
 
-  const cliPath = await findOrBuildTemporalCli({ envPath: cliPathEnv, log: say });
-  if (!cliPath) throw new Error('no temporal CLI binary and no Go toolchain to build one (see tools/testkit/temporal-cli.ts)');
-  const server = await TemporalDevServer.start({ cliPath, headless: true, logFile: logFile('temporal'), log: say });
-  cleanup.push('Temporal dev server', () => server.stop());
+  const server = await startBenchTemporal(temporalKind, {
+    cliPathEnv,
+    pgAdminUrl: adminUrl,
+    logFile: logFile('temporal'),
+    say,
+  });
+  cleanup.push(server.describe.label, () => server.stop());
 
   const database = await createTestDatabase(adminUrl);
   cleanup.push('drop the bench database', () => database.drop());
@@ -235,7 +243,7 @@ async function startStack(
       [api.pid, 'api'],
       [baseline.pid, 'baseline'],
     ]),
-    versions: { temporalCli: cliPath, postgres: pgVersion?.v },
+    versions: { temporalCli: server.describe.cliPath, temporalServer: server.describe.label, postgres: pgVersion?.v },
     say,
   };
 }
@@ -266,8 +274,14 @@ async function main(): Promise<void> {
   }
   say(`${command} (${options.members} members, ${options.rate} events/s)`);
   try {
-    const stack = await startStack(cleanup, env.data.TEST_PG_URL, env.data.TEMPORAL_CLI_PATH, options.nodeFlags);
-    const machine = machineInfo(stack.versions.temporalCli, stack.versions.postgres);
+    const stack = await startStack(
+      cleanup,
+      env.data.TEST_PG_URL,
+      env.data.TEMPORAL_CLI_PATH,
+      options.nodeFlags,
+      options.temporal,
+    );
+    const machine = { ...machineInfo(stack.versions.temporalCli, stack.versions.postgres), temporalServer: stack.versions.temporalServer };
     const report = await runPhases(stack, options, { command, machine, startedAt, resultFile: RESULT_FILE });
     process.stdout.write(`${report}\n`);
   } finally {

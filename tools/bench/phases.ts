@@ -28,6 +28,8 @@ import { cpuSnapshot, cpuUsage, waitUntil, type BenchChild, type CpuUsage } from
 
 export interface BenchOptions {
   quick: boolean;
+  /** Which Temporal the run measures: the in-memory dev server or the PostgreSQL-backed cluster. */
+  temporal: 'dev' | 'server';
   members: number;
   rate: number;
   maxInFlight: number;
@@ -57,7 +59,7 @@ export interface Stack {
   children: BenchChild[];
   /** pid → role, for the CPU account. */
   roles: Map<number, string>;
-  versions: { temporalCli?: string; postgres?: string };
+  versions: { temporalCli?: string; temporalServer?: string; postgres?: string };
   say: (m: string) => void;
 }
 

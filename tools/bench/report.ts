@@ -64,6 +64,8 @@ export interface MachineInfo {
   platform: string;
   loadAverage: number[];
   temporalCli?: string;
+  /** Which Temporal server the run measured (dev server, or the PostgreSQL-backed cluster). */
+  temporalServer?: string;
   postgres?: string;
 }
 

@@ -214,7 +214,7 @@ export function composeReport(
     startedAt: Date;
     finishedAt: Date;
     resultFile: string;
-    versions: { temporalCli?: string; postgres?: string };
+    versions: { temporalCli?: string; temporalServer?: string; postgres?: string };
   },
 ): string {
   const rows = buildRows(r);
@@ -234,7 +234,7 @@ export function composeReport(
             ' these figures are not representative of this machine; rerun when it is quiet (see "CPU" below).',
         ]
       : []),
-    `stack: Temporal dev server in memory (${m.temporalCli ?? '?'}), PostgreSQL ${m.postgres ?? '?'} (fresh database);` +
+    `stack: ${m.temporalServer ?? 'Temporal dev server in memory'} (${m.temporalCli ?? 'temporal-server'}), PostgreSQL ${m.postgres ?? '?'} (fresh database);` +
       ' worker and API as child processes (node --import tsx worker/main.ts, api/main.ts; NODE_ENV=production, LOG_LEVEL=error' +
       `${o.nodeFlags.length ? `; node ${o.nodeFlags.join(' ')}` : ''});` +
       ' baseline as a child process (tools/bench/baseline-server.ts); load from the bench process, keep-alive HTTP on 127.0.0.1',

@@ -24,7 +24,7 @@ export interface FindTemporalCliOptions {
 }
 
 const BINARY_NAME = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
-const GO_NAME = process.platform === 'win32' ? 'go.exe' : 'go';
+export const GO_NAME = process.platform === 'win32' ? 'go.exe' : 'go';
 const STDERR_TAIL_LINES = 30;
 
 /**
@@ -76,22 +76,44 @@ async function goInstall(
   env: NodeJS.ProcessEnv,
   log: (msg: string) => void,
 ): Promise<void> {
+  await goInstallInto({ go, cacheDir, modules: [TEMPORAL_CLI_MODULE], binaries: { [BINARY_NAME]: target }, env, log });
+}
+
+export interface GoInstallOptions {
+  /** The `go` binary. */
+  go: string;
+  /** Directory that receives the private GOBIN (on the same file system as the targets, so rename works). */
+  cacheDir: string;
+  /** `module/path@version` arguments of one `go install`. */
+  modules: string[];
+  /** Name `go install` gives a binary → where it is moved to. */
+  binaries: Record<string, string>;
+  env: NodeJS.ProcessEnv;
+  log: (msg: string) => void;
+}
+
+/** One `go install` of `modules` into a private GOBIN, then each binary renamed to its target. */
+export async function goInstallInto(opts: GoInstallOptions): Promise<void> {
+  const { go, cacheDir, modules, env, log } = opts;
   // Build into a private directory and rename into place, so nobody ever sees a half-written binary, even if this
   // process dies mid-build and a later one ignores the stale lock.
+  await fs.mkdir(cacheDir, { recursive: true });
   const gobin = await fs.mkdtemp(path.join(cacheDir, 'gobin-'));
   try {
-    log(`Building the temporal CLI: GOBIN=${gobin} ${go} install ${TEMPORAL_CLI_MODULE}`);
+    log(`Building: GOBIN=${gobin} ${go} install ${modules.join(' ')}`);
     const started = Date.now();
-    const result = await runStreaming(go, ['install', TEMPORAL_CLI_MODULE], { ...env, GOBIN: gobin }, log);
+    const result = await runStreaming(go, ['install', ...modules], { ...env, GOBIN: gobin }, log);
     if (result.exitCode !== 0) {
       throw new Error(
-        `go install ${TEMPORAL_CLI_MODULE} failed (${result.signal ?? `exit code ${result.exitCode}`}). ` +
+        `go install ${modules.join(' ')} failed (${result.signal ?? `exit code ${result.exitCode}`}). ` +
           `Last lines of its output:\n${result.lines.join('\n')}`,
       );
     }
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.rename(path.join(gobin, BINARY_NAME), target);
-    log(`Built ${target} in ${Math.round((Date.now() - started) / 1000)} s`);
+    for (const [built, target] of Object.entries(opts.binaries)) {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(path.join(gobin, built), target);
+      log(`Built ${target} in ${Math.round((Date.now() - started) / 1000)} s`);
+    }
   } finally {
     await fs.rm(gobin, { recursive: true, force: true });
   }
@@ -137,7 +159,7 @@ function runStreaming(
  * Runs `fn` while holding an exclusive lock file, so concurrent processes (parallel CI jobs, jest + a script) build the
  * CLI once. A lock whose owner process is gone is stale and taken over.
  */
-async function withLock(
+export async function withLock(
   lockPath: string,
   timeoutMs: number,
   log: (msg: string) => void,
@@ -170,7 +192,7 @@ async function withLock(
       );
     }
     if (!announced) {
-      log(`Waiting for process ${owner ?? 'unknown'} to finish building the temporal CLI (${lockPath})`);
+      log(`Waiting for process ${owner ?? 'unknown'} to finish its build (${lockPath})`);
       announced = true;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -203,7 +225,7 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
-async function findOnPath(name: string, pathVar: string | undefined): Promise<string | undefined> {
+export async function findOnPath(name: string, pathVar: string | undefined): Promise<string | undefined> {
   for (const dir of (pathVar ?? '').split(path.delimiter)) {
     if (dir === '') continue;
     const candidate = path.join(dir, name);
@@ -212,7 +234,7 @@ async function findOnPath(name: string, pathVar: string | undefined): Promise<st
   return undefined;
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) return false;

@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes, searchAttributeCliArgs } from '../../lib/search-attributes';
+import { canConnect, delay, findFreePort, readTail, ServerProcess, spawnServerProcess } from './server-process';
+
+export { findFreePort } from './server-process';
 
 export interface TemporalDevServerOptions {
   /** Path of the `temporal` CLI binary (see `findOrBuildTemporalCli`). */
@@ -43,47 +43,6 @@ interface Settings {
   startTimeoutMs: number;
   stopTimeoutMs: number;
   logLevel: string;
-}
-
-interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** One launched `temporal server start-dev` process. */
-class ServerProcess {
-  exitInfo: ExitInfo | undefined;
-  readonly exited: Promise<ExitInfo>;
-
-  constructor(readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        liveChildren.delete(child);
-        resolve(this.exitInfo);
-      });
-    });
-  }
-
-  /** Resolves true once the process has exited, false if it is still running after `timeoutMs`. */
-  async waitForExit(timeoutMs: number): Promise<boolean> {
-    if (this.exitInfo !== undefined) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited.then(() => true), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    if (this.exitInfo !== undefined) return;
-    // Returns false when the process is already gone, which is what we want anyway.
-    this.child.kill(signal);
-  }
 }
 
 class StartError extends Error {
@@ -231,33 +190,8 @@ async function launch(settings: Settings): Promise<ServerProcess> {
     ...(settings.dbFilename === undefined ? [] : ['--db-filename', settings.dbFilename]),
     ...settings.namespaces.filter((ns) => ns !== 'default').flatMap((ns) => ['--namespace', ns]),
   ];
-  const [command, commandArgs] = (await pdeathsigWrapper())
-    ? [SETPRIV, [...SETPRIV_ARGS, settings.cliPath, ...args]]
-    : [settings.cliPath, args];
-
-  const logFd = await fs.open(settings.logFile, 'a');
-  let child: ChildProcess;
-  let spawned: Promise<Error | undefined>;
-  try {
-    await logFd.write(`\n--- ${new Date().toISOString()} ${settings.cliPath} ${args.join(' ')}\n`);
-    child = spawn(command, commandArgs, { stdio: ['ignore', logFd.fd, logFd.fd] });
-    // Listen before any await: 'spawn' and 'error' fire on the next tick.
-    spawned = new Promise<Error | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', resolve);
-    });
-  } finally {
-    // The child has its own copy of the descriptor.
-    await logFd.close();
-  }
-  const spawnError = await spawned;
-  if (spawnError !== undefined) throw new Error(`Could not run ${settings.cliPath}: ${spawnError.message}`);
-  // After a successful spawn, 'error' only reports a failed kill(); without a listener it would crash the process.
-  child.on('error', (err) => settings.log(`Temporal dev server ${child.pid}: ${err.message}`));
-  trackChild(child);
-  // Scripts and jest must be able to exit while the server runs; the 'exit' hook and pdeathsig clean it up.
-  child.unref();
-  const run = new ServerProcess(child);
+  const run = await spawnServerProcess(settings.cliPath, args, settings.logFile, 'Temporal dev server', settings.log);
+  const child = run.child;
   const address = `127.0.0.1:${settings.port}`;
   settings.log(`Started temporal dev server pid ${child.pid} on ${address}, log in ${settings.logFile}`);
 
@@ -322,87 +256,3 @@ async function waitUntilReady(run: ServerProcess, address: string, settings: Set
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
-/** Asks the OS for a free port by binding port 0 on 127.0.0.1. */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('Could not read the port of a listening socket'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function readTail(file: string, bytes = 4096): Promise<string> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - bytes);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    return buffer.toString('utf8').split('\n').slice(-25).join('\n');
-  } finally {
-    await handle.close();
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// Children still running when this process exits. 'exit' handlers must be synchronous, so they can only SIGKILL.
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function trackChild(child: ChildProcess): void {
-  liveChildren.add(child);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of liveChildren) {
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    }
-  });
-}
-
-const SETPRIV = '/usr/bin/setpriv';
-const SETPRIV_ARGS = ['--pdeathsig', 'KILL', '--'];
-let pdeathsigSupport: Promise<boolean> | undefined;
-
-/** Whether util-linux `setpriv --pdeathsig` (Linux only, util-linux >= 2.33) can wrap the server. */
-function pdeathsigWrapper(): Promise<boolean> {
-  pdeathsigSupport ??= (async () => {
-    if (process.platform !== 'linux') return false;
-    try {
-      await fs.access(SETPRIV, fsConstants.X_OK);
-    } catch (err) {
-      if (err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'EACCES')) return false;
-      throw err;
-    }
-    return new Promise<boolean>((resolve) => {
-      execFile(SETPRIV, [...SETPRIV_ARGS, 'true'], (err) => resolve(err === null));
-    });
-  })();
-  return pdeathsigSupport;
-}
