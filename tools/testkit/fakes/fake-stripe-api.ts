@@ -61,41 +61,6 @@ export interface FakeStripeApi {
   readonly baseUrl: string;
   readonly calls: StripeCall[];
   readonly effects: StripeEffect[];
-  seedSubscription(s: {
-    id: string;
-    customer: string;
-    status?: string;
-    price?: string;
-    cancel_at_period_end?: boolean;
-  }): void;
-  seedCharge(c: { id: string; customer: string | null; amount?: number; currency?: string }): void;
-  seedInvoice(i: {
-    id: string;
-    customer: string;
-    hosted_invoice_url?: string | null;
-    status?: string;
-    created?: number;
-    amount_due?: number;
-  }): void;
-  subscription(id: string): Record<string, unknown> | undefined;
-  /** Cancellations that took effect (replays and rejected repeats do not count). */
-  cancelCalls(subscriptionId: string): number;
-  /** Every request that reached the server, optionally filtered. */
-  rawCalls(method?: string, path?: RegExp): number;
-  fail(fault: StripeFault): void;
-  /** Holds matching responses back by `ms` after the request has taken effect (the lost-response case). */
-  delay(ms: number, opts?: { times?: number; match?: StripeRequestMatch }): void;
-  down(mode?: StripeDownMode): Promise<void>;
-  up(): Promise<void>;
-  reset(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface FakeStripeApi {
-  /** `http://127.0.0.1:PORT`, for `createStripeClient({ apiBase })`. */
-  readonly baseUrl: string;
-  readonly calls: StripeCall[];
-  readonly effects: StripeEffect[];
   seedSubscription(s: SubscriptionSeed): void;
   seedCharge(c: ChargeSeed): void;
   seedInvoice(i: InvoiceSeed): void;

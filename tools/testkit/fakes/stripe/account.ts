@@ -1,6 +1,6 @@
 /** The fake Stripe account's objects and what every Stripe resource of the fake shares: its error and checks. */
 import { randomBytes } from 'node:crypto';
-import type { Json, Route } from '../scaffold';
+import type { Handler, Json, Route } from '../scaffold';
 
 export type StripeRoute = Route<Json>;
 
@@ -70,3 +70,12 @@ export class StripeAccount {
     this.invoices = new Map();
   }
 }
+
+/** `GET /v1/<objects>/{id}`: the object, or Stripe's 404 `resource_missing` naming what was asked for. */
+export const retrieve =
+  (what: string, objects: () => Map<string, Json>): Handler<Json> =>
+  (p) => {
+    const o = objects().get(p.id);
+    if (!o) throw missing(what, p.id);
+    return { status: 200, body: o };
+  };

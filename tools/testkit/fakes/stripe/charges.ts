@@ -1,6 +1,6 @@
 /** Stripe charges: retrieved by id (refund events name a charge, and the charge names the customer). */
 import { now } from '../scaffold';
-import { missing, token, type StripeAccount, type StripeRoute } from './account';
+import { retrieve, token, type StripeAccount, type StripeRoute } from './account';
 
 export interface ChargeSeed {
   id: string;
@@ -10,17 +10,7 @@ export interface ChargeSeed {
 }
 
 export function chargeRoutes(acct: StripeAccount): StripeRoute[] {
-  return [
-    [
-      'GET',
-      /^\/v1\/charges\/(?<id>[^/]+)$/,
-      (p) => {
-        const c = acct.charges.get(p.id);
-        if (!c) throw missing('charge', p.id);
-        return { status: 200, body: c };
-      },
-    ],
-  ];
+  return [['GET', /^\/v1\/charges\/(?<id>[^/]+)$/, retrieve('charge', () => acct.charges)]];
 }
 
 export function seedCharge(acct: StripeAccount, c: ChargeSeed): void {

@@ -1,6 +1,6 @@
 /** Stripe invoices: retrieved by id, and listed for a customer newest first (the dunning notice's payment link). */
 import { now } from '../scaffold';
-import { missing, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
+import { retrieve, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
 
 export interface InvoiceSeed {
   id: string;
@@ -13,15 +13,7 @@ export interface InvoiceSeed {
 
 export function invoiceRoutes(acct: StripeAccount): StripeRoute[] {
   return [
-    [
-      'GET',
-      /^\/v1\/invoices\/(?<id>[^/]+)$/,
-      (p) => {
-        const i = acct.invoices.get(p.id);
-        if (!i) throw missing('invoice', p.id);
-        return { status: 200, body: i };
-      },
-    ],
+    ['GET', /^\/v1\/invoices\/(?<id>[^/]+)$/, retrieve('invoice', () => acct.invoices)],
     [
       'GET',
       /^\/v1\/invoices$/,
