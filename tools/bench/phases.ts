@@ -24,7 +24,8 @@ import { closedLoop, httpOutcome, HttpTarget, openLoop, percentiles, pollUntil, 
 import { composeReport, type PhaseResults } from './summary';
 import type { MachineInfo } from './report';
 import type { LagProbe, ProjectionWatch } from './projection-watch';
-import { cpuSnapshot, cpuUsage, waitUntil, type BenchChild, type CpuUsage } from './stack';
+import { waitUntil, type ScriptProcess } from '../testkit/children';
+import { cpuSnapshot, cpuUsage, type CpuUsage } from './stack';
 
 export interface BenchOptions {
   quick: boolean;
@@ -54,7 +55,7 @@ export interface Stack {
   probe: HttpTarget;
   /** Timestamps every projection commit (LISTEN/NOTIFY). */
   watch: ProjectionWatch;
-  children: BenchChild[];
+  children: ScriptProcess[];
   /** pid → role, for the CPU account. */
   roles: Map<number, string>;
   versions: { temporalCli?: string; postgres?: string };
