@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
 import { normalizeStripeEvent, stripeEventEnvelope } from '../../api/stripe-events';
 import type { Db } from '../../lib/db';
-import { sign } from '../testkit/stripe-events';
+import { sign, STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
 import type { membershipWorkflow } from '../../workflows/membership';
 import {
   memberWorkflowId,
@@ -151,12 +151,7 @@ export async function measureBreakdown(d: BreakdownDeps): Promise<Breakdown> {
   const webhooks = fresh(d.count).slice(0, d.count);
   const post = (target: HttpTarget, what: string) => async (i: number) => {
     const e = webhooks[i] as PlannedEvent;
-    const r = await target.request(
-      'POST',
-      '/webhooks/stripe',
-      { 'content-type': 'application/json', 'stripe-signature': sign(e.body, d.secret) },
-      e.body,
-    );
+    const r = await target.request('POST', STRIPE_WEBHOOK_PATH, webhookHeaders(e.body, d.secret), e.body);
     expectOk(r.status, what);
   };
   rows.push({

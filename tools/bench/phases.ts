@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Db } from '../../lib/db';
-import { sign } from '../testkit/stripe-events';
+import { STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
 import { memberWorkflowId, type MembershipStatus } from '../../workflows/messages';
 import { BASELINE_ACCESS_TABLE } from './baseline-server';
 import { measureBreakdown } from './breakdown';
@@ -172,12 +172,7 @@ export async function runPhases(
   const baseline = new HttpTarget(stack.baselineUrl, sockets);
   const plans: EventPlan[] = [];
   const post = (target: HttpTarget, e: PlannedEvent) =>
-    target.request(
-      'POST',
-      '/webhooks/stripe',
-      { 'content-type': 'application/json', 'stripe-signature': sign(e.body, stack.secret) },
-      e.body,
-    );
+    target.request('POST', STRIPE_WEBHOOK_PATH, webhookHeaders(e.body, stack.secret), e.body);
   // memberops answers 200 for duplicates and unhandled types too: only a handoff counts as a delivered event here.
   const memberopsOutcome = (r: { status: number; body: string }): Outcome => {
     if (r.status !== 200) return httpOutcome(r);

@@ -3,7 +3,7 @@
  * and retries are byte-identical), each member's deliveries one at a time in plan order, a delivery that failed
  * (5xx, timeout, refused) retried with exponential back-off up to N attempts while the member's later deliveries wait.
  */
-import Stripe from 'stripe';
+import { deliverStripeEvent } from '../testkit/stripe-events';
 import type { PlannedDelivery, Plan } from './generator';
 
 export interface Attempt {
@@ -178,21 +178,12 @@ export class Sender {
 
   private async attempt(body: string): Promise<Attempt> {
     const startedAt = Date.now();
-    const signature = Stripe.webhooks.generateTestHeaderString({
-      payload: body,
-      secret: this.target.secret,
-      timestamp: Math.floor(startedAt / 1000),
-    });
     try {
-      const res = await fetch(`${this.target.url}/webhooks/stripe`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': signature,
-          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        },
-        body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+      const res = await deliverStripeEvent(this.target.url, body, {
+        secret: this.target.secret,
+        timestamp: Math.floor(startedAt / 1000),
+        headers: { 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+        timeoutMs: TIMEOUT_MS,
       });
       const text = await res.text();
       let json: { error?: string; outcome?: string } = {};
