@@ -25,7 +25,8 @@ export interface DeliveryRecord {
   gaveUp: boolean;
 }
 
-export interface SenderStats {
+/** What became of the webhook deliveries: attempts, acknowledgements, failures by kind. */
+export interface DeliveryCounts {
   attempts: number;
   acked: number;
   answered5xx: number;
@@ -34,6 +35,20 @@ export interface SenderStats {
   retries: number;
   gaveUp: number;
   byError: Record<string, number>;
+}
+
+export const noDeliveries = (): DeliveryCounts => ({
+  attempts: 0,
+  acked: 0,
+  answered5xx: 0,
+  answered4xx: 0,
+  noAnswer: 0,
+  retries: 0,
+  gaveUp: 0,
+  byError: {},
+});
+
+export interface SenderStats extends DeliveryCounts {
   ackLatencyMs: number[];
   /** How late the first attempt went out compared with the plan (generator lag). */
   sendLagMs: number[];
@@ -88,14 +103,7 @@ function errorCode(err: unknown): string {
 export class Sender {
   readonly records: DeliveryRecord[];
   readonly stats: SenderStats = {
-    attempts: 0,
-    acked: 0,
-    answered5xx: 0,
-    answered4xx: 0,
-    noAnswer: 0,
-    retries: 0,
-    gaveUp: 0,
-    byError: {},
+    ...noDeliveries(),
     ackLatencyMs: [],
     sendLagMs: [],
   };

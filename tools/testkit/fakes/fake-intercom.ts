@@ -122,7 +122,6 @@ const windowStart = (): number => Math.floor(Date.now() / 60_000) * 60;
 export async function startFakeIntercom(opts: FakeIntercomOptions = {}): Promise<FakeIntercom> {
   const token = opts.token ?? 'test_intercom_token';
   const ws = new IntercomWorkspace(opts.strictCustomAttributes ?? true, opts.searchIndexLagMs ?? 0);
-  const calls: IntercomCall[] = [];
   // Contact routes come first: `GET /contacts/find_by_external_id/…` must win over `GET /contacts/{id}`.
   const routes: IntercomRoute[] = [
     ...contactRoutes(ws),
@@ -152,7 +151,6 @@ export async function startFakeIntercom(opts: FakeIntercomOptions = {}): Promise
         requestId: randomBytes(10).toString('hex'),
         at: Date.now(),
       };
-      calls.push(call);
       return call;
     },
     headers: (_req, call) => ({
@@ -160,7 +158,7 @@ export async function startFakeIntercom(opts: FakeIntercomOptions = {}): Promise
       'X-Request-Id': call.requestId,
       'X-RateLimit-Limit': String(RATE_LIMIT),
       'X-RateLimit-Remaining': String(
-        Math.max(0, RATE_LIMIT - calls.filter((c) => c.at >= windowStart() * 1000).length),
+        Math.max(0, RATE_LIMIT - server.calls.filter((c) => c.at >= windowStart() * 1000).length),
       ),
       'X-RateLimit-Reset': String(windowStart() + 60),
     }),
@@ -207,14 +205,9 @@ export async function startFakeIntercom(opts: FakeIntercomOptions = {}): Promise
     baseUrl: server.baseUrl,
     token,
     adminId: ADMIN.id,
-    calls,
-    fail: (f) => server.fail(f),
-    delay: (ms, o) => server.delay(ms, o),
-    clearFaults: () => server.clearFaults(),
-    down: (mode) => server.down(mode),
-    up: () => server.up(),
+    calls: server.calls,
+    ...server.controls(),
     async reset() {
-      calls.length = 0;
       ws.seed();
       await server.reset();
     },
@@ -226,7 +219,7 @@ export async function startFakeIntercom(opts: FakeIntercomOptions = {}): Promise
     messagesTo: (contactId) => ws.messages.filter((m) => m.to.id === contactId),
     conversation: (id) => ws.conversations.get(id),
     dataAttributes: () => [...ws.attributes],
-    countCalls: (method, path) => calls.filter((c) => c.method === method.toUpperCase() && path.test(c.path)).length,
-    close: () => server.close(),
+    countCalls: (method, path) =>
+      server.calls.filter((c) => c.method === method.toUpperCase() && path.test(c.path)).length,
   };
 }

@@ -110,7 +110,6 @@ function faultReply(f: StripeFault | { status: 503 }, headers: Record<string, st
 }
 
 export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promise<FakeStripeApi> {
-  const calls: StripeCall[] = [];
   const acct = new StripeAccount();
   let idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
   const routes: StripeRoute[] = [
@@ -160,7 +159,6 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
         replayed: false,
         at: Date.now(),
       };
-      calls.push(call);
       return call;
     },
     headers: (_req, call) => ({
@@ -200,7 +198,7 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
 
   return {
     baseUrl: server.baseUrl,
-    calls,
+    calls: server.calls,
     effects: acct.effects,
     seedSubscription: (s) => seedSubscription(acct, s),
     seedCharge: (c) => seedCharge(acct, c),
@@ -208,17 +206,12 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
     subscription: (id) => acct.subscriptions.get(id),
     cancelCalls: (id) => acct.effects.filter((e) => e.kind === 'subscription.canceled' && e.id === id).length,
     rawCalls: (method, path) =>
-      calls.filter((c) => (!method || c.method === method.toUpperCase()) && (!path || path.test(c.path))).length,
-    fail: (f) => server.fail(f),
-    delay: (ms, o) => server.delay(ms, o),
-    down: (mode) => server.down(mode),
-    up: () => server.up(),
+      server.calls.filter((c) => (!method || c.method === method.toUpperCase()) && (!path || path.test(c.path))).length,
+    ...server.controls(),
     async reset() {
-      calls.length = 0;
       acct.clear();
       idempotency = new Map();
       await server.reset();
     },
-    close: () => server.close(),
   };
 }

@@ -44,7 +44,7 @@ export interface Incoming {
 
 /** What a fake says about one request; the scaffold decides when (and whether) it is answered. */
 export interface Vendor<F extends BaseFault, E extends { status: number }> {
-  /** Logs the request; the scaffold sets `status` on the entry once the answer is chosen (0: connection reset). */
+  /** The request log's entry for a request; the scaffold sets its `status` once the answer is chosen (0: reset). */
   record(req: Incoming): E;
   /** Headers of every answer to this request (request id, rate limits, …); a fault reply may add to them. */
   headers(req: Incoming, entry: E): Record<string, string>;
@@ -94,6 +94,8 @@ export function dispatch<Q>(
 
 /** One fake vendor's server: request intake, the fault and delay queues, down/up, and a clean close. */
 export class FakeHttpServer<F extends BaseFault, E extends { status: number }> {
+  /** Every request that reached the server, in order, including those answered by a fault or dropped. */
+  readonly calls: E[] = [];
   private faults: Array<F & { times: number }> = [];
   private delays: Array<{ ms: number; times: number; match?: RequestMatch }> = [];
   private downMode: DownMode | undefined;
@@ -137,8 +139,9 @@ export class FakeHttpServer<F extends BaseFault, E extends { status: number }> {
     this.delays = [];
   }
 
-  /** Forgets faults and delays, drops held-back responses, and answers normally again (for a fake's `reset()`). */
+  /** Forgets calls, faults and delays, drops held-back responses, and answers normally again (a fake's `reset()`). */
   async reset(): Promise<void> {
+    this.calls.length = 0;
     this.clearTimers();
     this.clearFaults();
     await this.up();
@@ -159,6 +162,18 @@ export class FakeHttpServer<F extends BaseFault, E extends { status: number }> {
     if (this.server.listening) await this.stopListening();
   }
 
+  /** The fault controls every fake exposes, bound to this server. */
+  controls(): Pick<FakeHttpServer<F, E>, 'fail' | 'delay' | 'clearFaults' | 'down' | 'up' | 'close'> {
+    return {
+      fail: (f) => this.fail(f),
+      delay: (ms, o) => this.delay(ms, o),
+      clearFaults: () => this.clearFaults(),
+      down: (mode) => this.down(mode),
+      up: () => this.up(),
+      close: () => this.close(),
+    };
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): void {
     const url = new URL(req.url ?? '/', 'http://fake-vendor');
     const incoming: Incoming = {
@@ -169,6 +184,7 @@ export class FakeHttpServer<F extends BaseFault, E extends { status: number }> {
       headers: req.headers,
     };
     const entry = this.vendor.record(incoming);
+    this.calls.push(entry);
     if (this.downMode === 'reset') {
       req.socket.destroy();
       return;
