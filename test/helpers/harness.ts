@@ -22,7 +22,7 @@ import { createLogger, type Logger } from '../../lib/logger';
 import { createMemberopsWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
 import { installTemporalRuntime } from '../../worker/temporal-runtime';
 import type { AppDeps } from '../../api/app';
-import { sign, type StripeEventJson } from '../../tools/testkit/stripe-events';
+import { deliverStripeEvent, type StripeEventJson } from '../../tools/testkit/stripe-events';
 import { waitFor } from './wait-for';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -153,12 +153,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return worker;
     },
     async post(event, o = {}) {
-      const payload = typeof event === 'string' ? event : JSON.stringify(event);
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      const signature =
-        o.signature === undefined ? sign(payload, config.stripe.webhookSecret, o.timestamp) : o.signature;
-      if (signature !== null) headers['stripe-signature'] = signature;
-      return readJson(await fetch(`${api.url}/webhooks/stripe`, { method: 'POST', headers, body: payload }));
+      return readJson(await deliverStripeEvent(api.url, event, { ...o, secret: config.stripe.webhookSecret }));
     },
     async get(path) {
       return readJson(await fetch(`${api.url}${path}`));

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
 import { normalizeStripeEvent, stripeEventEnvelope } from '../../api/stripe-events';
 import type { Db } from '../../lib/db';
-import { sign } from '../testkit/stripe-events';
+import { sign, STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
 import type { membershipWorkflow } from '../../workflows/membership';
 import {
   memberWorkflowId,
@@ -148,42 +148,36 @@ export async function measureBreakdown(d: BreakdownDeps): Promise<Breakdown> {
     result: await sequential(d.count, async (i) => void (await signalWithStart(seconds[i] as MemberEvent))),
   });
 
+  /** The same sequential measurement against memberops, then the baseline. */
+  const bothTargets = async (
+    step: string,
+    run: (target: HttpTarget, what: string) => (i: number) => Promise<void>,
+    what: string,
+  ): Promise<void> => {
+    for (const [name, target] of [
+      ['memberops', d.memberops],
+      ['baseline', d.baseline],
+    ] as const) {
+      rows.push({
+        step: `${step}, ${name}`,
+        unit: 'ms',
+        result: await sequential(d.count, run(target, `${name} ${what}`)),
+      });
+    }
+  };
   const webhooks = fresh(d.count).slice(0, d.count);
   const post = (target: HttpTarget, what: string) => async (i: number) => {
     const e = webhooks[i] as PlannedEvent;
-    const r = await target.request(
-      'POST',
-      '/webhooks/stripe',
-      { 'content-type': 'application/json', 'stripe-signature': sign(e.body, d.secret) },
-      e.body,
-    );
+    const r = await target.request('POST', STRIPE_WEBHOOK_PATH, webhookHeaders(e.body, d.secret), e.body);
     expectOk(r.status, what);
   };
-  rows.push({
-    step: 'whole webhook ack over HTTP, memberops',
-    unit: 'ms',
-    result: await sequential(d.count, post(d.memberops, 'memberops webhook')),
-  });
-  rows.push({
-    step: 'whole webhook ack over HTTP, baseline',
-    unit: 'ms',
-    result: await sequential(d.count, post(d.baseline, 'baseline webhook')),
-  });
+  await bothTargets('whole webhook ack over HTTP', post, 'webhook');
 
   const get = (target: HttpTarget, what: string) => async (i: number) => {
     const r = await target.request('GET', `/members/${d.accessIds[i % d.accessIds.length] as string}/access`);
     expectOk(r.status, what);
   };
-  rows.push({
-    step: 'GET /members/:id/access over HTTP, memberops',
-    unit: 'ms',
-    result: await sequential(d.count, get(d.memberops, 'memberops access')),
-  });
-  rows.push({
-    step: 'GET /members/:id/access over HTTP, baseline',
-    unit: 'ms',
-    result: await sequential(d.count, get(d.baseline, 'baseline access')),
-  });
+  await bothTargets('GET /members/:id/access over HTTP', get, 'access');
 
   // Workflows on a queue nobody polls only cost the server their start and signal: the most it can take in.
   const ceilingEvents = fresh(d.count * 5)

@@ -24,7 +24,8 @@ import { BASELINE_ACCESS_TABLE, BASELINE_EVENTS_TABLE } from './baseline-server'
 import { HttpTarget } from './load';
 import { installProjectionTrigger, ProjectionWatch } from './projection-watch';
 import { runPhases, type BenchOptions, type Stack } from './phases';
-import { CleanupStack, startChild, waitUntil, type BenchChild } from './stack';
+import { ScriptProcess, waitUntil } from '../testkit/children';
+import { CleanupStack } from './stack';
 import { startBenchTemporal, type TemporalKind } from './temporal';
 import { commandLine, machineInfo } from './report';
 
@@ -178,20 +179,17 @@ async function startStack(
     STRIPE_SECRET_KEY: '',
     INTERCOM_ACCESS_TOKEN: '',
   };
-  const children: BenchChild[] = [];
-  const child = async (name: string, script: string, env: Record<string, string>): Promise<BenchChild> => {
-    const c = await startChild(name, script, env, {
-      cwd: ROOT,
-      logFile: logFile(name),
-      nodeFlags,
-    });
-    cleanup.push(`${name} process`, () => c.stop());
+  const children: ScriptProcess[] = [];
+  const child = (name: string, script: string, env: Record<string, string>): number => {
+    const c = new ScriptProcess(name, script, { env, cwd: ROOT, logFile: logFile(name), nodeFlags });
+    const pid = c.start();
+    cleanup.push(`${name} process`, async () => void (await c.stop()));
     children.push(c);
-    return c;
+    return pid;
   };
-  const worker = await child('worker', 'worker/main.ts', common);
-  const api = await child('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
-  const baseline = await child('baseline', 'tools/bench/baseline-server.ts', {
+  const worker = child('worker', 'worker/main.ts', common);
+  const api = child('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
+  const baseline = child('baseline', 'tools/bench/baseline-server.ts', {
     PORT: String(baselinePort),
     DATABASE_URL: database.url,
     STRIPE_WEBHOOK_SECRET: secret,
@@ -239,9 +237,9 @@ async function startStack(
     roles: new Map<number, string>([
       [process.pid, 'bench'],
       [server.pid, 'temporal'],
-      [worker.pid, 'worker'],
-      [api.pid, 'api'],
-      [baseline.pid, 'baseline'],
+      [worker, 'worker'],
+      [api, 'api'],
+      [baseline, 'baseline'],
     ]),
     versions: { temporalCli: server.describe.cliPath, temporalServer: server.describe.label, postgres: pgVersion?.v },
     say,

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Db } from '../../lib/db';
-import { sign } from '../testkit/stripe-events';
+import { STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
 import { memberWorkflowId, type MembershipStatus } from '../../workflows/messages';
 import { BASELINE_ACCESS_TABLE } from './baseline-server';
 import { measureBreakdown } from './breakdown';
@@ -24,7 +24,8 @@ import { closedLoop, httpOutcome, HttpTarget, openLoop, percentiles, pollUntil, 
 import { composeReport, type PhaseResults } from './summary';
 import type { MachineInfo } from './report';
 import type { LagProbe, ProjectionWatch } from './projection-watch';
-import { cpuSnapshot, cpuUsage, waitUntil, type BenchChild, type CpuUsage } from './stack';
+import { waitUntil, type ScriptProcess } from '../testkit/children';
+import { cpuSnapshot, cpuUsage, type CpuUsage } from './stack';
 
 export interface BenchOptions {
   quick: boolean;
@@ -56,7 +57,7 @@ export interface Stack {
   probe: HttpTarget;
   /** Timestamps every projection commit (LISTEN/NOTIFY). */
   watch: ProjectionWatch;
-  children: BenchChild[];
+  children: ScriptProcess[];
   /** pid → role, for the CPU account. */
   roles: Map<number, string>;
   versions: { temporalCli?: string; temporalServer?: string; postgres?: string };
@@ -173,12 +174,7 @@ export async function runPhases(
   const baseline = new HttpTarget(stack.baselineUrl, sockets);
   const plans: EventPlan[] = [];
   const post = (target: HttpTarget, e: PlannedEvent) =>
-    target.request(
-      'POST',
-      '/webhooks/stripe',
-      { 'content-type': 'application/json', 'stripe-signature': sign(e.body, stack.secret) },
-      e.body,
-    );
+    target.request('POST', STRIPE_WEBHOOK_PATH, webhookHeaders(e.body, stack.secret), e.body);
   // memberops answers 200 for duplicates and unhandled types too: only a handoff counts as a delivered event here.
   const memberopsOutcome = (r: { status: number; body: string }): Outcome => {
     if (r.status !== 200) return httpOutcome(r);

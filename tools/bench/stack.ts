@@ -1,11 +1,10 @@
 /**
- * What `npm run bench` starts and must stop: child processes (the memberops API and worker, the baseline), a cleanup
- * stack that runs even on error or Ctrl-C, and a per-process CPU account read from /proc (Linux), which shows where
- * the machine's cores went during each phase.
+ * What `npm run bench` needs around its child processes (spawned by tools/testkit/children.ts): a cleanup stack that
+ * runs even on error or Ctrl-C, and a per-process CPU account read from /proc (Linux), which shows where the machine's
+ * cores went during each phase.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Runs registered stop functions in reverse order, each bounded, all of them even when some fail. */
 export class CleanupStack {
@@ -40,128 +39,6 @@ export class CleanupStack {
       return failures;
     })();
     return this.running;
-  }
-}
-
-const SETPRIV = '/usr/bin/setpriv';
-const canPdeathsig = ((): boolean => {
-  if (process.platform !== 'linux') return false;
-  try {
-    accessSync(SETPRIV, fsConstants.X_OK);
-    execFileSync(SETPRIV, ['--pdeathsig', 'KILL', '--', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-const liveChildren = new Set<ChildProcess>();
-process.on('exit', () => {
-  // 'exit' handlers are synchronous: a child still running here can only be killed.
-  for (const c of liveChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-export interface BenchChild {
-  name: string;
-  pid: number;
-  logFile: string;
-  /** Set once the process has exited. */
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-/**
- * `node --import tsx <script>` in the repository, output appended to `logFile`, with exactly the environment given
- * (plus PATH and HOME): nothing of the caller's shell, so a developer's STRIPE_SECRET_KEY or Intercom token never
- * reaches a bench process. Under Linux it dies with the bench even if the bench is SIGKILLed (pdeathsig).
- */
-export async function startChild(
-  name: string,
-  script: string,
-  env: Record<string, string>,
-  opts: { cwd: string; logFile: string; nodeFlags?: string[] },
-): Promise<BenchChild> {
-  const nodeArgs = [...(opts.nodeFlags ?? []), '--import', 'tsx', script];
-  const [cmd, args] = canPdeathsig
-    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
-  const fd = openSync(opts.logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...env },
-      stdio: ['ignore', fd, fd],
-    });
-  } finally {
-    closeSync(fd);
-  }
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  child.on('error', () => undefined);
-  liveChildren.add(child);
-  const handle: BenchChild = {
-    name,
-    pid: child.pid as number,
-    logFile: opts.logFile,
-    exited: undefined,
-    async stop(graceMs = 10_000) {
-      if (handle.exited) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const inTime = await Promise.race([gone.then(() => true), sleep(graceMs).then(() => false)]);
-      if (!inTime && !handle.exited) {
-        child.kill('SIGKILL');
-        await Promise.race([gone, sleep(5000)]);
-      }
-    },
-  };
-  child.once('exit', (code, signal) => {
-    handle.exited = { code, signal };
-    liveChildren.delete(child);
-  });
-  return handle;
-}
-
-/** Last lines of a child's log, for an error message. */
-export function logTail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** Calls `check` every `intervalMs` until it returns true; throws naming `what` (and a dead child) on timeout. */
-export async function waitUntil(
-  what: string,
-  check: () => Promise<boolean>,
-  opts: { timeoutMs: number; intervalMs?: number; children?: BenchChild[] },
-): Promise<number> {
-  const started = Date.now();
-  let lastError = '';
-  for (;;) {
-    for (const c of opts.children ?? []) {
-      if (c.exited) {
-        throw new Error(
-          `${c.name} exited (${c.exited.signal ?? `code ${c.exited.code}`}) while waiting for ${what}:\n${logTail(c.logFile)}`,
-        );
-      }
-    }
-    try {
-      if (await check()) return Date.now() - started;
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() - started > opts.timeoutMs) {
-      throw new Error(
-        `timed out after ${opts.timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
-      );
-    }
-    await sleep(opts.intervalMs ?? 250);
   }
 }
 

@@ -1,5 +1,6 @@
 /** Turns the bench's measurements into the printed report (table, CPU per phase, breakdown) and .data/bench-last.json. */
 import type { BreakdownRow } from './breakdown';
+import type { BenchOptions } from './phases';
 import type { LoadResult, Percentiles } from './load';
 import { cpuLine, fmt, met, table, writeJson, type MachineInfo, type Row } from './report';
 import { cpuMsPer, type CpuUsage } from './stack';
@@ -11,19 +12,7 @@ type PolledLag = Percentiles & { timeouts: number };
 type CommitLag = Percentiles & { superseded: number };
 
 export interface PhaseResults {
-  options: {
-    quick: boolean;
-    members: number;
-    rate: number;
-    maxInFlight: number;
-    closedConcurrency: number;
-    accessRequests: number;
-    accessConcurrency: number;
-    lagSamples: number;
-    accessRate: number;
-    nodeFlags: string[];
-    dunningEvery: number;
-  };
+  options: BenchOptions;
   events: { open: number; closed: number; warmUp: number };
   accessRows: number;
   /** pipelineCpu: from memberops' first send until its projection settled. */

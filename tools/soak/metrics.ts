@@ -1,7 +1,7 @@
 /** What the soak measures besides correctness: lags, memory, and Temporal history per member. */
 import type { Db } from '../../lib/db';
 import type { CheckResult } from './checker';
-import type { MemberopsProcess } from '../testkit/children';
+import type { ScriptProcess } from '../testkit/children';
 import type { MemberHistory } from './history';
 import { percentiles, type SoakReport } from './report';
 import type { DeliveryRecord } from './sender';
@@ -54,7 +54,7 @@ export class ProjectionSampler {
 
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly procs: MemberopsProcess[]) {}
+  constructor(private readonly procs: ScriptProcess[]) {}
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => {
       for (const p of this.procs) p.sampleRss();

@@ -3,6 +3,7 @@
  * documented behaviour (README, state-machine comments), deliberately without importing any memberops code, so that a
  * mistake in memberops cannot hide in the oracle too.
  */
+import { HANDLED_TYPES } from './stripe-side';
 
 export type Status = 'none' | 'trialing' | 'active' | 'grace_period' | 'past_due' | 'canceled' | 'refunded';
 export const ACCESS: ReadonlySet<Status> = new Set<Status>(['trialing', 'active', 'grace_period']);
@@ -93,19 +94,10 @@ export function readFact(body: string): Fact {
 }
 
 /** Events that state the billing situation as of their `created`; only these move the ordering watermark. */
-export const STATUS_BEARING: ReadonlySet<string> = new Set([
-  'checkout.session.completed',
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'customer.subscription.paused',
-  'customer.subscription.resumed',
-  'invoice.paid',
-  'invoice.payment_succeeded',
-  'invoice.payment_failed',
-  'invoice.payment_action_required',
-  'charge.refunded',
-]);
+export const STATUS_BEARING: ReadonlySet<string> = new Set(
+  // Every handled type but the two that say nothing of the subscription's state.
+  [...HANDLED_TYPES].filter((t) => t !== 'customer.subscription.trial_will_end' && t !== 'charge.dispute.created'),
+);
 
 /** Events before which the member workflow reads the worker's dunning policy (a local activity) when new to it. */
 export const READS_POLICY: ReadonlySet<string> = new Set([

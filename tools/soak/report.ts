@@ -6,7 +6,7 @@ import type { FaultRecord } from './faults';
 import type { Plan } from './generator';
 import type { ExpectedMember } from './oracle';
 import type { SoakDunningPolicy, SoakOptions } from './options';
-import type { SenderStats } from './sender';
+import type { DeliveryCounts, SenderStats } from './sender';
 
 export interface Percentiles {
   count: number;
@@ -55,17 +55,7 @@ export interface SoakReport {
     unhandled: number;
     byType: Record<string, number>;
   };
-  webhooks: {
-    attempts: number;
-    acked: number;
-    answered5xx: number;
-    answered4xx: number;
-    noAnswer: number;
-    retries: number;
-    gaveUp: number;
-    byError: Record<string, number>;
-    outcomes: Record<string, number>;
-  };
+  webhooks: DeliveryCounts & { outcomes: Record<string, number> };
   latencyMs: {
     ack: Percentiles;
     sendLag: Percentiles;

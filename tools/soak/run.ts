@@ -13,7 +13,7 @@ import { expectMember, type ExpectedMember } from './oracle';
 import { readFact, type Fact } from './oracle-rules';
 import { defaultOptions, dunningPolicy, type SoakOptions } from './options';
 import { buildReport, formatReport, writeReport, type SoakReport } from './report';
-import { Sender } from './sender';
+import { noDeliveries, Sender } from './sender';
 import { startStack, type Stack } from './stack';
 
 export type { SoakOptions, SoakReport };
@@ -248,17 +248,7 @@ function failedReport(o: SoakOptions, startedAt: number, failure: string): SoakR
     },
     durationsMs: { setup: 0, month: 0, deliveries: 0, settle: 0, total: Date.now() - startedAt },
     events: { unique: 0, deliveries: 0, duplicates: 0, late: 0, handled: 0, unhandled: 0, byType: {} },
-    webhooks: {
-      attempts: 0,
-      acked: 0,
-      answered5xx: 0,
-      answered4xx: 0,
-      noAnswer: 0,
-      retries: 0,
-      gaveUp: 0,
-      byError: {},
-      outcomes: {},
-    },
+    webhooks: { ...noDeliveries(), outcomes: {} },
     latencyMs: { ack: empty, sendLag: empty, workflow: empty, projection: empty, crmSync: empty },
     faults: [],
     settle: { settled: false, afterLastFaultMs: null, afterLastActivityMs: null, checks: 0 },

@@ -3,7 +3,7 @@
  * and retries are byte-identical), each member's deliveries one at a time in plan order, a delivery that failed
  * (5xx, timeout, refused) retried with exponential back-off up to N attempts while the member's later deliveries wait.
  */
-import Stripe from 'stripe';
+import { deliverStripeEvent } from '../testkit/stripe-events';
 import type { PlannedDelivery, Plan } from './generator';
 
 export interface Attempt {
@@ -25,7 +25,8 @@ export interface DeliveryRecord {
   gaveUp: boolean;
 }
 
-export interface SenderStats {
+/** What became of the webhook deliveries: attempts, acknowledgements, failures by kind. */
+export interface DeliveryCounts {
   attempts: number;
   acked: number;
   answered5xx: number;
@@ -34,6 +35,20 @@ export interface SenderStats {
   retries: number;
   gaveUp: number;
   byError: Record<string, number>;
+}
+
+export const noDeliveries = (): DeliveryCounts => ({
+  attempts: 0,
+  acked: 0,
+  answered5xx: 0,
+  answered4xx: 0,
+  noAnswer: 0,
+  retries: 0,
+  gaveUp: 0,
+  byError: {},
+});
+
+export interface SenderStats extends DeliveryCounts {
   ackLatencyMs: number[];
   /** How late the first attempt went out compared with the plan (generator lag). */
   sendLagMs: number[];
@@ -88,14 +103,7 @@ function errorCode(err: unknown): string {
 export class Sender {
   readonly records: DeliveryRecord[];
   readonly stats: SenderStats = {
-    attempts: 0,
-    acked: 0,
-    answered5xx: 0,
-    answered4xx: 0,
-    noAnswer: 0,
-    retries: 0,
-    gaveUp: 0,
-    byError: {},
+    ...noDeliveries(),
     ackLatencyMs: [],
     sendLagMs: [],
   };
@@ -178,21 +186,12 @@ export class Sender {
 
   private async attempt(body: string): Promise<Attempt> {
     const startedAt = Date.now();
-    const signature = Stripe.webhooks.generateTestHeaderString({
-      payload: body,
-      secret: this.target.secret,
-      timestamp: Math.floor(startedAt / 1000),
-    });
     try {
-      const res = await fetch(`${this.target.url}/webhooks/stripe`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': signature,
-          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        },
-        body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+      const res = await deliverStripeEvent(this.target.url, body, {
+        secret: this.target.secret,
+        timestamp: Math.floor(startedAt / 1000),
+        headers: { 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+        timeoutMs: TIMEOUT_MS,
       });
       const text = await res.text();
       let json: { error?: string; outcome?: string } = {};

@@ -14,7 +14,7 @@ import { findFreePort, TemporalDevServer } from '../testkit/temporal-dev-server'
 import { startFakeIntercom, type FakeIntercom } from '../testkit/fakes/fake-intercom';
 import { startFakeStripeApi, type FakeStripeApi } from '../testkit/fakes/fake-stripe-api';
 import { createTestDatabase, type TestDatabase } from '../testkit/pg';
-import { MemberopsProcess, type ExitInfo } from '../testkit/children';
+import { ScriptProcess, waitUntil, type ExitInfo } from '../testkit/children';
 import { dunningPolicy, type SoakOptions } from './options';
 import { PgProxy } from './pg-proxy';
 
@@ -30,38 +30,14 @@ export interface Stack {
   proxy: PgProxy;
   intercom: FakeIntercom | undefined;
   stripe: FakeStripeApi;
-  worker: MemberopsProcess;
-  api: MemberopsProcess;
+  worker: ScriptProcess;
+  api: ScriptProcess;
   /** Starts a worker and resolves once it polls the task queue (its own identity, not a dead worker's). */
   startWorker(timeoutMs?: number): Promise<number>;
   startApi(timeoutMs?: number): Promise<void>;
   /** Everything answers: PostgreSQL, Temporal, a worker polling. */
   waitReady(timeoutMs?: number): Promise<void>;
   close(opts: { keepRunDir: boolean; keepDatabase: boolean }): Promise<void>;
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export async function startStack(o: SoakOptions): Promise<Stack> {
@@ -109,8 +85,6 @@ export async function startStack(o: SoakOptions): Promise<Stack> {
     const webhookSecret = `whsec_soak_${randomBytes(16).toString('hex')}`;
     const taskQueue = `soak-${o.seed}-${randomBytes(3).toString('hex')}`;
     const env: Record<string, string> = {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: process.env['HOME'] ?? runDir,
       NODE_ENV: 'test',
       PORT: String(port),
       DATABASE_URL: proxy.rewrite(database.url),
@@ -128,8 +102,12 @@ export async function startStack(o: SoakOptions): Promise<Stack> {
       LOG_LEVEL: 'warn',
       ...(intercom ? { INTERCOM_ACCESS_TOKEN: intercomToken, INTERCOM_BASE_URL: intercom.baseUrl } : {}),
     };
-    const worker = new MemberopsProcess('worker', 'worker/main.ts', env, path.join(runDir, 'worker.log'), runDir);
-    const api = new MemberopsProcess('api', 'api/main.ts', env, path.join(runDir, 'api.log'), runDir);
+    const worker = new ScriptProcess('worker', 'worker/main.ts', {
+      env,
+      logFile: path.join(runDir, 'worker.log'),
+      cwd: runDir,
+    });
+    const api = new ScriptProcess('api', 'api/main.ts', { env, logFile: path.join(runDir, 'api.log'), cwd: runDir });
     cleanup.push(async () => {
       await api.stop('SIGTERM', 5000);
     });
@@ -140,34 +118,33 @@ export async function startStack(o: SoakOptions): Promise<Stack> {
 
     const startWorker = async (timeoutMs = 90_000): Promise<number> => {
       const pid = worker.start();
-      await until(`worker ${pid} to poll ${taskQueue}`, timeoutMs, async () => {
-        if (worker.pid !== pid) throw new Error(`worker exited:\n${worker.tail()}`);
-        const r = await client.workflowService.describeTaskQueue({
-          namespace: 'default',
-          taskQueue: { name: taskQueue },
-          taskQueueType: 1,
-        });
-        return (r.pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`)) ? pid : undefined;
-      });
+      await waitUntil(
+        `worker ${pid} to poll ${taskQueue}`,
+        async () => {
+          const r = await client.workflowService.describeTaskQueue({
+            namespace: 'default',
+            taskQueue: { name: taskQueue },
+            taskQueueType: 1,
+          });
+          return (r.pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
+        },
+        { timeoutMs, intervalMs: 200, children: [worker] },
+      );
       return pid;
     };
     const startApi = async (timeoutMs = 60_000): Promise<void> => {
       const pid = api.start();
-      await until(`API ${pid} to answer /healthz`, timeoutMs, async () => {
-        if (api.pid !== pid) throw new Error(`API exited:\n${api.tail()}`);
-        const r = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-        return r.ok ? true : undefined;
-      });
+      await waitUntil(
+        `API ${pid} to answer /healthz`,
+        async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2000) })).ok,
+        { timeoutMs, intervalMs: 200, children: [api] },
+      );
     };
     const waitReady = async (timeoutMs = 60_000): Promise<void> => {
-      await until(
+      await waitUntil(
         '/readyz',
-        timeoutMs,
-        async () => {
-          const r = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
-          return r.ok ? true : undefined;
-        },
-        250,
+        async () => (await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) })).ok,
+        { timeoutMs, intervalMs: 250 },
       );
     };
 

@@ -1,11 +1,13 @@
 /**
- * The memberops worker and API as real child processes (`node --import tsx worker/main.ts`), so that a SIGKILL is a
- * real crash. Each child gets exactly the environment given (nothing of the caller's shell, no `.env`: it runs in the
- * run directory), appends its output to a log file, and dies with the soak even if the soak is SIGKILLed (pdeathsig).
+ * The memberops worker and API (and the bench's baseline) as real child processes (`node --import tsx <script>`), so
+ * that a SIGKILL is a real crash; used by the soak and the bench. Each child gets exactly the environment given plus
+ * PATH and HOME (nothing else of the caller's shell, so a developer's STRIPE_SECRET_KEY or Intercom token never
+ * reaches it), appends its output to a log file, and dies with its parent even if that is SIGKILLed (pdeathsig).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const TSX_LOADER = require.resolve('tsx', { paths: [REPO_ROOT] });
@@ -34,8 +36,19 @@ export interface ExitInfo {
   at: number;
 }
 
-/** One memberops process; `start()` again after it exited launches a new one with the same settings. */
-export class MemberopsProcess {
+export interface ScriptProcessOptions {
+  /** The variables the child sees, besides PATH and HOME (which these may override). */
+  env: Record<string, string>;
+  /** Output of every start is appended here. */
+  logFile: string;
+  /** Working directory: the run directory keeps a developer's `.env` out of reach. */
+  cwd: string;
+  /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
+  nodeFlags?: string[];
+}
+
+/** One child process; `start()` again after it exited launches a new one with the same settings. */
+export class ScriptProcess {
   private child: ChildProcess | undefined;
   private exitPromise: Promise<ExitInfo> | undefined;
   /** Exits nobody asked for (not a kill of ours). */
@@ -45,28 +58,38 @@ export class MemberopsProcess {
   peakRssBytes = 0;
   starts = 0;
 
+  private lastExit: ExitInfo | undefined;
+  readonly logFile: string;
+
+  /** `script` is relative to the repository root. */
   constructor(
     readonly name: string,
     private readonly script: string,
-    private readonly env: Record<string, string>,
-    readonly logFile: string,
-    private readonly cwd: string,
-  ) {}
+    private readonly opts: ScriptProcessOptions,
+  ) {
+    this.logFile = opts.logFile;
+  }
 
   get pid(): number | undefined {
     return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
   }
 
+  /** How the last start ended, while no process is running (undefined while one runs or before the first start). */
+  get exited(): ExitInfo | undefined {
+    return this.pid === undefined ? this.lastExit : undefined;
+  }
+
   start(): number {
     if (this.pid !== undefined) throw new Error(`${this.name} is already running (pid ${this.pid})`);
-    const args = ['--import', TSX_LOADER, path.join(REPO_ROOT, this.script)];
+    const args = [...(this.opts.nodeFlags ?? []), '--import', TSX_LOADER, path.resolve(REPO_ROOT, this.script)];
     const [cmd, argv] = canPdeathsig
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
       : [process.execPath, args];
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...this.opts.env };
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(cmd, argv, { cwd: this.cwd, env: this.env, stdio: ['ignore', fd, fd] });
+      child = spawn(cmd, argv, { cwd: this.opts.cwd, env, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
@@ -74,12 +97,14 @@ export class MemberopsProcess {
     this.child = child;
     this.starts += 1;
     this.expectingExit = false;
+    this.lastExit = undefined;
     live.add(child);
     child.on('error', () => undefined);
     this.exitPromise = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         live.delete(child);
         const info = { code, signal, at: Date.now() };
+        this.lastExit = info;
         if (!this.expectingExit) {
           this.unexpectedExits.push(info);
           this.onUnexpectedExit?.(info);
@@ -127,9 +152,43 @@ export class MemberopsProcess {
   /** The last lines of the log, for failure messages. */
   tail(lines = 20): string {
     try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
     } catch {
       return '(no log)';
     }
+  }
+}
+
+/**
+ * Calls `check` every `intervalMs` until it returns true and resolves to the time that took; throws naming `what` on
+ * timeout, or at once (with its log) when one of `children` has exited, since waiting on a dead process is pointless.
+ */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number; intervalMs?: number; children?: ScriptProcess[] },
+): Promise<number> {
+  const started = Date.now();
+  let lastError = '';
+  for (;;) {
+    for (const c of opts.children ?? []) {
+      const exit = c.exited;
+      if (exit) {
+        throw new Error(
+          `${c.name} exited (${exit.signal ?? `code ${exit.code}`}) while waiting for ${what}:\n${c.tail()}`,
+        );
+      }
+    }
+    try {
+      if (await check()) return Date.now() - started;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() - started > opts.timeoutMs) {
+      throw new Error(
+        `timed out after ${opts.timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+      );
+    }
+    await sleep(opts.intervalMs ?? 250);
   }
 }

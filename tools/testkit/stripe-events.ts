@@ -39,7 +39,8 @@ export function loadFixture(file: string): StripeEventJson {
 }
 
 let seq = 0;
-const unique = (): string => `${Date.now().toString(36)}${(seq++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const unique = (): string =>
+  `${Date.now().toString(36)}${(seq++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 export function uniqueCustomerId(): string {
   return `cus_T${unique()}`;
@@ -71,7 +72,12 @@ export function nextCreated(): number {
 }
 
 /** A fixture of `type`, re-addressed to the member. */
-export function stripeEvent(type: FixtureType | 'customer.subscription.paused' | 'customer.subscription.resumed' | 'invoice.payment_action_required', m: MemberIds, opts: EventOptions = {}): StripeEventJson {
+export function stripeEvent(
+  type:
+    FixtureType | 'customer.subscription.paused' | 'customer.subscription.resumed' | 'invoice.payment_action_required',
+  m: MemberIds,
+  opts: EventOptions = {},
+): StripeEventJson {
   const base =
     type === 'customer.subscription.paused' || type === 'customer.subscription.resumed'
       ? loadFixture(FILES['customer.subscription.updated'])
@@ -108,4 +114,42 @@ export function stripeEvent(type: FixtureType | 'customer.subscription.paused' |
 
 export function sign(payload: string, secret: string, timestamp?: number): string {
   return Stripe.webhooks.generateTestHeaderString({ payload, secret, ...(timestamp ? { timestamp } : {}) });
+}
+
+/** Where memberops receives Stripe's webhooks. */
+export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
+
+/** The headers of a webhook delivery as Stripe sends it: a JSON body signed with the endpoint's secret. */
+export function webhookHeaders(payload: string, secret: string, timestamp?: number): Record<string, string> {
+  return { 'content-type': 'application/json', 'stripe-signature': sign(payload, secret, timestamp) };
+}
+
+export interface DeliveryOptions {
+  /** The endpoint's signing secret. */
+  secret: string;
+  /** A signature to send instead of a valid one; `null` sends none. */
+  signature?: string | null;
+  /** Signing time in epoch seconds (a stale one tests the tolerance); default now. */
+  timestamp?: number;
+  /** Extra headers, e.g. Stripe's user agent. */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Delivers a Stripe event to memberops' webhook endpoint at `baseUrl`, signed as Stripe signs it. */
+export async function deliverStripeEvent(
+  baseUrl: string,
+  event: StripeEventJson | string,
+  o: DeliveryOptions,
+): Promise<Response> {
+  const payload = typeof event === 'string' ? event : JSON.stringify(event);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
+  const signature = o.signature === undefined ? sign(payload, o.secret, o.timestamp) : o.signature;
+  if (signature !== null) headers['stripe-signature'] = signature;
+  return fetch(`${baseUrl}${STRIPE_WEBHOOK_PATH}`, {
+    method: 'POST',
+    headers,
+    body: payload,
+    ...(o.timeoutMs ? { signal: AbortSignal.timeout(o.timeoutMs) } : {}),
+  });
 }

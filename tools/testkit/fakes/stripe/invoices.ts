@@ -1,0 +1,67 @@
+/** Stripe invoices: retrieved by id, and listed for a customer newest first (the dunning notice's payment link). */
+import { now } from '../scaffold';
+import { retrieve, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
+
+export interface InvoiceSeed {
+  id: string;
+  customer: string;
+  hosted_invoice_url?: string | null;
+  status?: string;
+  created?: number;
+  amount_due?: number;
+}
+
+export function invoiceRoutes(acct: StripeAccount): StripeRoute[] {
+  return [
+    ['GET', /^\/v1\/invoices\/(?<id>[^/]+)$/, retrieve('invoice', () => acct.invoices)],
+    [
+      'GET',
+      /^\/v1\/invoices$/,
+      (_p, _b, q) => {
+        const limit = q.limit === undefined ? 10 : Number(q.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+          throw new StripeApiError(
+            400,
+            'invalid_request_error',
+            'Invalid integer: limit must be between 1 and 100',
+            'parameter_invalid_integer',
+            'limit',
+          );
+        }
+        const found = [...acct.invoices.values()]
+          .filter(
+            (i) =>
+              (q.customer === undefined || i.customer === q.customer) &&
+              (q.status === undefined || i.status === q.status),
+          )
+          .sort((a, b) => Number(b.created) - Number(a.created));
+        return {
+          status: 200,
+          body: { object: 'list', data: found.slice(0, limit), has_more: found.length > limit, url: '/v1/invoices' },
+        };
+      },
+    ],
+  ];
+}
+
+export function seedInvoice(acct: StripeAccount, i: InvoiceSeed): void {
+  acct.invoices.set(i.id, {
+    id: i.id,
+    object: 'invoice',
+    customer: i.customer,
+    status: i.status ?? 'open',
+    created: i.created ?? now(),
+    hosted_invoice_url:
+      i.hosted_invoice_url === undefined
+        ? `https://invoice.stripe.com/i/acct_fake/test_${token(24)}`
+        : i.hosted_invoice_url,
+    invoice_pdf: null,
+    amount_due: i.amount_due ?? 1500,
+    amount_paid: 0,
+    amount_remaining: i.amount_due ?? 1500,
+    currency: 'usd',
+    livemode: false,
+    metadata: {},
+    number: `FAKE-${acct.invoices.size + 1}`,
+  });
+}
