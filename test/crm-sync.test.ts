@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { CRM_ATTRIBUTES, createIntercomIntegration } from '../activities/intercom';
+import { CRM_ATTRIBUTES } from '../activities/crm-sync';
+import { createIntercomWorkspace } from '../activities/intercom/workspace';
 import type { CrmSection } from '../api/crm-section';
+import { createIntercomClient } from '../lib/clients';
 import { createDb, type Db } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { memberWorkflowId, membershipQuery } from '../workflows/messages';
@@ -34,11 +36,10 @@ beforeAll(async () => {
     },
   });
   const log = createLogger({ level: 'debug', name: 'crm-test', destination: sink });
-  const intercom = createIntercomIntegration({ token, baseUrl: fake.baseUrl, db, log, timeoutMs: 1500 });
+  const client = createIntercomClient({ token, baseUrl: fake.baseUrl, timeoutMs: 1500 });
   h = await startHarness({
     env: { INTERCOM_ACCESS_TOKEN: token, INTERCOM_BASE_URL: fake.baseUrl },
-    crm: intercom.crm,
-    messenger: intercom.messenger,
+    intercom: createIntercomWorkspace({ client, db, log }),
   });
 });
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createIntercomIntegration } from '../activities/intercom';
+import { createIntercomWorkspace } from '../activities/intercom/workspace';
 import { readIntercomNotification, verifyHubSignature } from '../api/routes/intercom-webhook';
 import type { SupportHistoryEntry } from '../api/support-section';
 import { createIntercomClient, createStripeClient } from '../lib/clients';
@@ -50,9 +50,12 @@ beforeAll(async () => {
       DUNNING_CANCEL_AFTER: '1 hour',
     },
     stripe: createStripeClient({ secretKey: 'sk_test_support', apiBase: stripeApi.baseUrl }),
-    intercom: createIntercomClient({ token, baseUrl: fake.baseUrl, timeoutMs: 1500 }),
-    // The member workflow's own notices go through the CRM issue's Intercom messenger, to the same workspace.
-    messenger: createIntercomIntegration({ token, baseUrl: fake.baseUrl, db, log, timeoutMs: 1500 }).messenger,
+    // One workspace for support steps and the member workflow's own notices, as the worker builds it.
+    intercom: createIntercomWorkspace({
+      client: createIntercomClient({ token, baseUrl: fake.baseUrl, timeoutMs: 1500 }),
+      db,
+      log,
+    }),
   });
 });
 
