@@ -111,12 +111,14 @@ export function createCrmSyncActivities({ db, log, intercom }: { db: Db; log: Lo
         return { contactId: contact.id };
       } catch (err) {
         // The status shown on GET /members/:id; the failure itself still goes to Temporal unchanged.
-        await state.recordFailure(scope, err).catch((e: unknown) =>
-          log.warn(
-            { customerId: m.customerId, err: e instanceof Error ? e.message : String(e) },
-            'could not record CRM sync failure',
-          ),
-        );
+        await state
+          .recordFailure(scope, err)
+          .catch((e: unknown) =>
+            log.warn(
+              { customerId: m.customerId, err: e instanceof Error ? e.message : String(e) },
+              'could not record CRM sync failure',
+            ),
+          );
         throw err;
       }
     },

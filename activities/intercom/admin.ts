@@ -29,7 +29,8 @@ export function createIntercomAdmin({
           const r = await call(scope, 'admins.identify', () => client.admins.identify().withRawResponse());
           const id = r.ok ? r.data?.id : undefined;
           // Retried like any transient answer: the next GET /me may carry the id.
-          if (!id) throw ApplicationFailure.retryable('Intercom GET /me answered without an admin id', 'IntercomNoAdmin');
+          if (!id)
+            throw ApplicationFailure.retryable('Intercom GET /me answered without an admin id', 'IntercomNoAdmin');
           return String(id);
         },
         () => (me = undefined),

@@ -36,7 +36,8 @@ export async function raisePermanentFailureAlert(
 ): Promise<void> {
   const key = `crm:${scope.customerId}:${failure.status ?? 'none'}:${operation}`;
   const hint = (failure.status !== undefined && STATUS_HINTS[failure.status]) || '';
-  const message = `Intercom ${operation} for ${scope.customerId} failed permanently: ${failure.message}. ${hint}`.trim();
+  const message =
+    `Intercom ${operation} for ${scope.customerId} failed permanently: ${failure.message}. ${hint}`.trim();
   const inserted = await db.query(
     `INSERT INTO alerts (key, customer_id, kind, message) VALUES ($1, $2, 'crm_sync_failed', $3)
      ON CONFLICT (key) DO NOTHING RETURNING id`,

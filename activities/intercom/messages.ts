@@ -26,7 +26,10 @@ export function createLogMessages(log: Logger): MemberMessages {
   return {
     channel: 'log',
     async send(target, message) {
-      log.info({ customerId: target.customerId, subject: message.subject }, 'member notice (Intercom not configured: logged only)');
+      log.info(
+        { customerId: target.customerId, subject: message.subject },
+        'member notice (Intercom not configured: logged only)',
+      );
       return {};
     },
   };

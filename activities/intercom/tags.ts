@@ -65,7 +65,9 @@ export function createIntercomTags({ client, call }: { client: IntercomClient; c
       const tagId = await id(scope, name);
       try {
         await call(scope, 'tags.tagConversation', () =>
-          client.tags.tagConversation({ conversation_id: conversationId, id: tagId, admin_id: adminId }).withRawResponse(),
+          client.tags
+            .tagConversation({ conversation_id: conversationId, id: tagId, admin_id: adminId })
+            .withRawResponse(),
         );
       } catch (err) {
         ids.delete(name);
