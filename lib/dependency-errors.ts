@@ -5,6 +5,7 @@
  */
 import { isGrpcServiceError } from '@temporalio/client';
 import { DatabaseError } from 'pg';
+import { networkCode } from './http-failures';
 
 export type Dependency = 'postgres' | 'temporal' | 'stripe' | 'intercom';
 
@@ -19,17 +20,6 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
 /**
  * SQLSTATE classes and codes of a server that cannot serve now: 08 connection exception, 53 insufficient resources
  * (too many connections, out of memory or disk), 57P01-57P05 shutdown, crash recovery, idle-session or cannot-connect.
@@ -39,20 +29,13 @@ function isUnavailableSqlState(code: string | undefined): boolean {
   return code.startsWith('08') || code.startsWith('53') || /^57P0[1-5]$/.test(code);
 }
 
-function socketCode(err: unknown, depth = 0): string | undefined {
-  if (typeof err !== 'object' || err === null || depth > 3) return undefined;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && SOCKET_CODES.has(code)) return code;
-  return socketCode((err as { cause?: unknown }).cause, depth + 1);
-}
-
 /**
  * Whether a failed PostgreSQL call means the server is unavailable. `connectionLost` is the fact the pg client
  * reported (its `error` event) while the query ran: the connection died under it.
  */
 export function isPostgresUnavailable(err: unknown, connectionLost = false): boolean {
   if (err instanceof DatabaseError) return isUnavailableSqlState(err.code);
-  return connectionLost || socketCode(err) !== undefined;
+  return connectionLost || networkCode(err) !== undefined;
 }
 
 /** gRPC status codes of a Temporal call that a later retry may get through. */
@@ -68,7 +51,7 @@ const RETRYABLE_GRPC = new Set([
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (isGrpcServiceError(e) && RETRYABLE_GRPC.has(e.code)) return true;
-    if (socketCode(e) !== undefined) return true;
+    if (networkCode(e) !== undefined) return true;
   }
   return false;
 }

@@ -147,7 +147,8 @@ function bodyField(body: unknown, field: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function networkCode(err: unknown, depth = 0): string | undefined {
+/** A socket-level error code (refused, reset, DNS, …) of the error or its causes. */
+export function networkCode(err: unknown, depth = 0): string | undefined {
   if (typeof err !== 'object' || err === null || depth > 3) return undefined;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;

@@ -4,7 +4,7 @@
  */
 import type { IntercomClient } from 'intercom-client';
 import { cachedLookup } from './cache';
-import type { CallResult, CallScope, IntercomCall } from './calls';
+import type { CallResult, CallScope, IntercomCall, WithRaw } from './calls';
 
 export interface IntercomTags {
   /** The tag's id, created in the workspace when missing. */
@@ -40,27 +40,27 @@ export function createIntercomTags({ client, call }: { client: IntercomClient; c
     return found;
   }
 
+  async function onContact<T>(
+    scope: CallScope,
+    operation: string,
+    name: string,
+    send: (tagId: string) => Promise<WithRaw<T>>,
+  ): Promise<CallResult<unknown>> {
+    const tagId = await id(scope, name);
+    return call(scope, operation, () => send(tagId), { expect: is404 });
+  }
+
   return {
     id,
     forget: (name) => void ids.delete(name),
-    async tagContact(scope, contactId, name) {
-      const tagId = await id(scope, name);
-      return call(
-        scope,
-        'tags.tagContact',
-        () => client.tags.tagContact({ contact_id: contactId, id: tagId }).withRawResponse(),
-        { expect: is404 },
-      );
-    },
-    async untagContact(scope, contactId, name) {
-      const tagId = await id(scope, name);
-      return call(
-        scope,
-        'tags.untagContact',
-        () => client.tags.untagContact({ contact_id: contactId, tag_id: tagId }).withRawResponse(),
-        { expect: is404 },
-      );
-    },
+    tagContact: (scope, contactId, name) =>
+      onContact(scope, 'tags.tagContact', name, (tagId) =>
+        client.tags.tagContact({ contact_id: contactId, id: tagId }).withRawResponse(),
+      ),
+    untagContact: (scope, contactId, name) =>
+      onContact(scope, 'tags.untagContact', name, (tagId) =>
+        client.tags.untagContact({ contact_id: contactId, tag_id: tagId }).withRawResponse(),
+      ),
     async tagConversation(scope, conversationId, name, adminId) {
       const tagId = await id(scope, name);
       try {
