@@ -2,7 +2,10 @@
  * Support automation in Intercom conversations, end to end: Intercom webhooks → intake (classify, compose the reply,
  * record) → supportRequestWorkflow → the fake Intercom (replies, tags, assignments) and the member's workflow, on the
  * real Temporal dev server and PostgreSQL, with the real intercom-client and stripe clients talking to local fakes.
+ * Every test that makes Intercom conversations lives here: the fake numbers them from one counter per process, so
+ * another file's conversations would share ids (and dedupe keys) in the run's one database.
  */
+import { signIntercomWebhook } from '../tools/testkit/fakes/fake-intercom';
 import { conversationUserCreated, conversationUserReplied } from './helpers/intercom-notifications';
 import {
   supportSuite,
@@ -12,6 +15,7 @@ import {
   finished,
   alertsFor,
   TEAM_ID,
+  clientSecret,
 } from './helpers/support-stack';
 import { waitFor } from './helpers/wait-for';
 
@@ -162,5 +166,24 @@ describe('support automation in Intercom conversations', () => {
       ),
     ).toHaveLength(1);
     expect(await alertsFor(conversationId)).toHaveLength(1);
+  });
+
+  it('refuses a webhook without a valid X-Hub-Signature (401), and acknowledges topics it does not handle', async () => {
+    const m = await member();
+    const conversationId = stack.fake.createConversation({ contactId: m.contactId });
+    const payload = conversationUserCreated(m, conversationId, 'How do I cancel?');
+
+    expect((await postIntercom(payload, signIntercomWebhook(payload, 'not_the_secret'))).status).toBe(401);
+    expect((await postIntercom(payload, null)).status).toBe(401);
+    expect((await postIntercom(`${payload} `, signIntercomWebhook(payload, clientSecret))).status).toBe(401);
+    expect(
+      await stack.h.db.query('SELECT 1 FROM support_requests WHERE conversation_id = $1', [conversationId]),
+    ).toHaveLength(0);
+
+    const other = JSON.stringify({ ...JSON.parse(payload), topic: 'contact.user.created' });
+    expect(await postIntercom(other)).toEqual({
+      status: 200,
+      body: { received: true, ignored: 'topic contact.user.created is not handled' },
+    });
   });
 });
