@@ -42,3 +42,6 @@ export function createIntercomClient(opts: { token: string; baseUrl?: string; ti
     timeoutInSeconds: (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000,
   });
 }
+
+// Callers that build a client often classify its failures too.
+export { classifyHttpFailure, type HttpFailure } from './http-failures';

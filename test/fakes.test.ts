@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { IntercomError, IntercomTimeoutError, type IntercomClient } from 'intercom-client';
 import Stripe from 'stripe';
-import { createIntercomClient, createStripeClient } from '../lib/clients';
-import { classifyHttpFailure } from '../lib/http-failures';
+import { classifyHttpFailure, createIntercomClient, createStripeClient } from '../lib/clients';
 import { signIntercomWebhook, startFakeIntercom, type FakeIntercom } from '../tools/testkit/fakes/fake-intercom';
 import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 
