@@ -9,7 +9,7 @@ import { waitFor } from './helpers/wait-for';
 const stack = sync.crmSyncSuite();
 
 describe('CRM sync to Intercom when Intercom fails', () => {
-  it('waits out a 429 for the Retry-After time and then tags the sync.member', async () => {
+  it('waits out a 429 for the Retry-After time and then tags the member', async () => {
     const m = sync.member();
     stack.fake.fail({
       status: 429,
