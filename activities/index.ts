@@ -2,15 +2,14 @@
  * All I/O of memberops. `createActivities` receives its clients (built only in `worker/`), so tests can
  * point the same code at local stand-ins.
  */
-import { ApplicationFailure } from '@temporalio/activity';
-import type { IntercomClient } from 'intercom-client';
 import type Stripe from 'stripe';
 import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { WorkerSettings } from '../workflows/membership';
-import type { CrmSync, CrmSyncInput } from './crm-types';
-import type { MemberMessenger } from './messenger';
+import { createCrmSyncActivities } from './crm-sync';
+import { createLogMessages } from './intercom/messages';
+import type { IntercomWorkspace } from './intercom/workspace';
 import { createNotifierActivities } from './notifier';
 import { createProjectionActivities } from './projection';
 import { createStripeActivities } from './stripe-billing';
@@ -19,45 +18,28 @@ import { createSupportActivities } from './support';
 export interface ActivityDeps {
   db: Db;
   config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> & {
-    intercom?: Pick<Config['intercom'], 'adminId' | 'supportTeamId'>;
+    intercom?: Pick<Config['intercom'], 'accessToken' | 'supportTeamId'>;
   };
   log: Logger;
-  messenger: MemberMessenger;
   stripe?: Stripe;
-  crm?: CrmSync;
-  /** Intercom API client for support replies, tags and assignments (CRM sync builds its own). */
-  intercom?: IntercomClient;
+  /** The worker's one Intercom workspace (CRM sync, member messages, support); unset: messages are logged. */
+  intercom?: IntercomWorkspace;
 }
 
-export function createActivities(deps: ActivityDeps) {
-  const { db, config, log, stripe, crm } = deps;
+export function createActivities({ db, config, log, stripe, intercom }: ActivityDeps) {
+  const messages = intercom?.messages ?? createLogMessages(log);
+  // CRM sync follows INTERCOM_ACCESS_TOKEN; a workspace wired without one only carries member messages.
+  const crmEnabled = !!intercom && !!config.intercom?.accessToken;
   return {
     /** The worker's current dunning policy and feature switches (a local activity: recorded, not re-read on replay). */
     async loadWorkerSettings(): Promise<WorkerSettings> {
-      return { dunning: config.dunning, crmEnabled: !!crm, historyLimit: config.memberHistoryLimit };
+      return { dunning: config.dunning, crmEnabled, historyLimit: config.memberHistoryLimit };
     },
     ...createProjectionActivities(db),
-    ...createNotifierActivities({
-      db,
-      log,
-      messenger: deps.messenger,
-      stripe,
-      billingPortalReturnUrl: config.billingPortalReturnUrl,
-    }),
+    ...createNotifierActivities({ db, log, messages, stripe, billingPortalReturnUrl: config.billingPortalReturnUrl }),
     ...createStripeActivities({ stripe, log }),
-    ...createSupportActivities({
-      db,
-      log,
-      messenger: deps.messenger,
-      intercom: deps.intercom,
-      adminId: config.intercom?.adminId,
-      supportTeamId: config.intercom?.supportTeamId,
-    }),
-    /** Brings the member's CRM contact in line with the membership (attributes and lifecycle tags). */
-    async syncCrmContact(input: CrmSyncInput): Promise<{ contactId: string | null }> {
-      if (!crm) throw ApplicationFailure.nonRetryable('CRM sync is off (no INTERCOM_ACCESS_TOKEN)', 'CrmDisabled');
-      return crm.syncContact(input);
-    },
+    ...createSupportActivities({ db, log, messages, intercom, supportTeamId: config.intercom?.supportTeamId }),
+    ...createCrmSyncActivities({ db, log, intercom }),
   };
 }
 

@@ -1,54 +1,58 @@
 /** Member-facing notices, each sent at most once per idempotency key (member, cycle, step). */
-import { ApplicationFailure } from '@temporalio/activity';
 import type Stripe from 'stripe';
+import { createBillingPortalUrl } from '../lib/billing-portal';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { Effect } from '../workflows/member-state';
-import type { MemberMessenger } from './messenger';
-import { composeNotice, NEEDS_PORTAL_LINK } from './notice-templates';
 import { toActivityFailure } from './failures';
+import type { MemberMessages } from './intercom/messages';
+import { composeNotice, NEEDS_PORTAL_LINK } from './notice-templates';
 
 export interface NotifierDeps {
   db: Db;
   log: Logger;
-  messenger: MemberMessenger;
+  /** The Intercom workspace's member messages, or the log when Intercom is not configured. */
+  messages: MemberMessages;
   stripe?: Stripe;
   billingPortalReturnUrl?: string;
 }
 
-export function createNotifierActivities({ db, log, messenger, stripe, billingPortalReturnUrl }: NotifierDeps) {
+export function createNotifierActivities({ db, log, messages, stripe, billingPortalReturnUrl }: NotifierDeps) {
   async function billingPortalUrl(customerId: string, key: string): Promise<string | null> {
     if (!stripe) return null;
     try {
-      const session = await stripe.billingPortal.sessions.create(
-        { customer: customerId, ...(billingPortalReturnUrl ? { return_url: billingPortalReturnUrl } : {}) },
-        { idempotencyKey: `portal:${key}` },
-      );
-      return session.url;
+      return await createBillingPortalUrl(stripe, {
+        customer: customerId,
+        returnUrl: billingPortalReturnUrl,
+        idempotencyKey: `portal:${key}`,
+      });
     } catch (err) {
       throw toActivityFailure(err, 'Stripe billing portal session');
     }
   }
 
   return {
-    /** Sends one member notice through the messenger; a retried activity or replayed event never sends twice. */
+    /** Sends one member notice; a retried activity or replayed event never sends twice. */
     async sendMemberNotice(effect: Extract<Effect, { type: 'notify' }>): Promise<{ sent: boolean; channel: string }> {
       const { key, kind, data } = effect;
       // Claim the key first; a row already marked 'sent' means an earlier attempt finished.
       const [row] = await db.query<{ status: string }>(
         `INSERT INTO member_notices (key, customer_id, kind, channel, status) VALUES ($1, $2, $3, $4, 'sending')
          ON CONFLICT (key) DO UPDATE SET channel = EXCLUDED.channel RETURNING status`,
-        [key, data.customerId, kind, messenger.channel],
+        [key, data.customerId, kind, messages.channel],
       );
       if (row?.status === 'sent') {
         log.info({ key, kind }, 'member notice already sent; skipped');
-        return { sent: false, channel: messenger.channel };
+        return { sent: false, channel: messages.channel };
       }
       const portal = NEEDS_PORTAL_LINK.has(kind) ? await billingPortalUrl(data.customerId, key) : null;
       const message = composeNotice(kind, data, { billingPortalUrl: portal });
       let requestId: string | undefined;
       try {
-        ({ requestId } = await messenger.send({ customerId: data.customerId, email: data.email, appUserId: data.appUserId ?? null }, message));
+        ({ requestId } = await messages.send(
+          { customerId: data.customerId, email: data.email, appUserId: data.appUserId ?? null },
+          message,
+        ));
       } catch (err) {
         throw toActivityFailure(err, `notice ${kind}`);
       }
@@ -56,10 +60,8 @@ export function createNotifierActivities({ db, log, messenger, stripe, billingPo
         key,
         JSON.stringify({ subject: message.subject, requestId: requestId ?? null, hasPortalLink: !!portal }),
       ]);
-      log.info({ key, kind, channel: messenger.channel, requestId }, 'member notice sent');
-      return { sent: true, channel: messenger.channel };
+      log.info({ key, kind, channel: messages.channel, requestId }, 'member notice sent');
+      return { sent: true, channel: messages.channel };
     },
   };
 }
-
-export { ApplicationFailure };

@@ -1,6 +1,7 @@
 /** Stripe API writes, each with a stable idempotency key so a retried activity never cancels twice. */
 import type Stripe from 'stripe';
 import { ApplicationFailure } from '@temporalio/activity';
+import { classifyHttpFailure } from '../lib/http-failures';
 import type { Logger } from '../lib/logger';
 import { toActivityFailure } from './failures';
 
@@ -24,13 +25,9 @@ export function createStripeActivities({ stripe, log }: { stripe?: Stripe; log: 
         return { status: sub.status };
       } catch (err) {
         // Already gone in Stripe is the outcome we wanted.
-        if (isStripeError(err) && err.code === 'resource_missing') return { status: 'missing' };
+        if (classifyHttpFailure(err).code === 'resource_missing') return { status: 'missing' };
         throw toActivityFailure(err, 'Stripe subscription cancel');
       }
     },
   };
-}
-
-function isStripeError(err: unknown): err is { code?: string } {
-  return typeof err === 'object' && err !== null && 'code' in err;
 }

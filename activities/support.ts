@@ -1,27 +1,26 @@
 /**
  * The I/O of one support request: the automatic reply (in the Intercom conversation, or to the member through the
- * MemberMessenger), the hand-over of a conversation to a person (tag with the intent, assign to the team inbox), one
+ * workspace's member messages), the hand-over of a conversation to a person (tag with the intent, assign to the team inbox), one
  * founder alert, and the outcome. Activities read the request from `support_requests`, so the reply (it may carry a
  * Billing Portal link) and the member's data stay out of workflow history. Every Intercom call goes through the
- * CRM caller: logged in `crm_sync_log`, classified for Temporal, token never logged.
+ * workspace's one door: logged in `crm_sync_log`, classified for Temporal, token never logged.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { IntercomClient } from 'intercom-client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { SupportOutcome, SupportSteps } from '../workflows/support-messages';
-import { createIntercomCaller, type CallScope } from './intercom-calls';
 import { toActivityFailure } from './failures';
-import type { MemberMessenger } from './messenger';
+import type { CallScope } from './intercom/calls';
+import type { MemberMessages } from './intercom/messages';
+import type { IntercomWorkspace } from './intercom/workspace';
 
 export interface SupportActivityDeps {
   db: Db;
   log: Logger;
-  messenger: MemberMessenger;
+  /** Where replies to members without a conversation go: the workspace's messages, or the log. */
+  messages: MemberMessages;
   /** Unset when INTERCOM_ACCESS_TOKEN is: conversation steps then fail permanently (and say why). */
-  intercom?: IntercomClient;
-  /** INTERCOM_ADMIN_ID; unset: the token's admin, from GET /me. */
-  adminId?: string;
+  intercom?: IntercomWorkspace;
   /** INTERCOM_SUPPORT_TEAM_ID; unset: conversations are assigned to the admin. */
   supportTeamId?: string;
 }
@@ -50,12 +49,7 @@ export function toIntercomHtml(text: string): string {
     .join('');
 }
 
-export function createSupportActivities({ db, log, messenger, intercom, adminId, supportTeamId }: SupportActivityDeps) {
-  const call = createIntercomCaller({ db, log });
-  // Per-process caches of workspace facts; a failed lookup is dropped so the next attempt asks again.
-  let me: Promise<string> | undefined;
-  const tagIds = new Map<string, Promise<string>>();
-
+export function createSupportActivities({ db, log, intercom, messages, supportTeamId }: SupportActivityDeps) {
   async function load(requestId: string): Promise<RequestRow> {
     const [row] = await db.query<RequestRow>(
       `SELECT s.id, s.source, s.customer_id, s.email, s.conversation_id, s.subject, s.intent, s.reason, s.reply,
@@ -72,53 +66,15 @@ export function createSupportActivities({ db, log, messenger, intercom, adminId,
   const scopeOf = (row: RequestRow): CallScope => ({
     customerId: row.customer_id ?? `support-request:${row.id}`,
     key: `support:${row.id}`,
-    failures: 'temporal',
   });
 
-  function client(): IntercomClient {
+  function workspace(): IntercomWorkspace {
     if (!intercom)
       throw ApplicationFailure.nonRetryable(
         'Intercom is not configured (no INTERCOM_ACCESS_TOKEN)',
         'IntercomNotConfigured',
       );
     return intercom;
-  }
-
-  function cached<T>(make: () => Promise<T>, drop: () => void): Promise<T> {
-    const p = make();
-    void p.catch(() => drop());
-    return p;
-  }
-
-  function admin(scope: CallScope): Promise<string> {
-    if (adminId) return Promise.resolve(adminId);
-    me ??= cached(
-      async () => {
-        const r = await call(scope, 'admins.identify', () => client().admins.identify().withRawResponse());
-        const id = r.ok ? r.data?.id : undefined;
-        if (!id) throw ApplicationFailure.retryable('Intercom GET /me answered without an admin id', 'IntercomNoAdmin');
-        return String(id);
-      },
-      () => (me = undefined),
-    );
-    return me;
-  }
-
-  /** POST /tags is create-or-get by name. */
-  function tagId(scope: CallScope, name: string): Promise<string> {
-    let id = tagIds.get(name);
-    if (!id) {
-      id = cached(
-        async () => {
-          const r = await call(scope, 'tags.create', () => client().tags.create({ name }).withRawResponse());
-          if (!r.ok) throw new Error('unreachable: tags.create expects no error answer');
-          return r.data.id;
-        },
-        () => tagIds.delete(name),
-      );
-      tagIds.set(name, id);
-    }
-    return id;
   }
 
   async function markReplySent(requestId: string, detail: Record<string, unknown>): Promise<void> {
@@ -143,16 +99,8 @@ export function createSupportActivities({ db, log, messenger, intercom, adminId,
       if (!row.reply) throw ApplicationFailure.nonRetryable(`support request ${requestId} has no reply`, 'NoReply');
       const conversationId = needsConversation(row);
       const scope = scopeOf(row);
-      const by = await admin(scope);
-      const body = toIntercomHtml(row.reply);
-      const r = await call(scope, 'conversations.reply', () =>
-        client()
-          .conversations.reply({
-            conversation_id: conversationId,
-            body: { message_type: 'comment', type: 'admin', admin_id: by, body },
-          })
-          .withRawResponse(),
-      );
+      const by = await workspace().admin.id(scope);
+      const r = await workspace().conversations.reply(scope, conversationId, by, toIntercomHtml(row.reply));
       await markReplySent(requestId, {
         channel: 'intercom_conversation',
         requestId: r.ok ? (r.requestId ?? null) : null,
@@ -164,29 +112,29 @@ export function createSupportActivities({ db, log, messenger, intercom, adminId,
       return { sent: true };
     },
 
-    /** Sends the automatic reply to a known member through the MemberMessenger (Intercom message or log), once. */
+    /** Sends the automatic reply to a known member through the member messages (Intercom message or log), once. */
     async sendSupportReply({ requestId }: { requestId: string }): Promise<{ sent: boolean; channel: string }> {
       const row = await load(requestId);
-      if (row.reply_sent_at) return { sent: false, channel: messenger.channel };
+      if (row.reply_sent_at) return { sent: false, channel: messages.channel };
       if (!row.reply) throw ApplicationFailure.nonRetryable(`support request ${requestId} has no reply`, 'NoReply');
       if (!row.customer_id)
         throw ApplicationFailure.nonRetryable(`support request ${requestId} has no member`, 'NoMember');
       const subject = row.subject ? `Re: ${row.subject}` : 'Your question to our support';
       let sent: { requestId?: string };
       try {
-        sent = await messenger.send(
+        sent = await messages.send(
           { customerId: row.customer_id, email: row.member_email ?? row.email, appUserId: row.app_user_id },
           { subject, body: row.reply },
         );
       } catch (err) {
         throw toActivityFailure(err, 'support reply');
       }
-      await markReplySent(requestId, { channel: messenger.channel, requestId: sent.requestId ?? null });
+      await markReplySent(requestId, { channel: messages.channel, requestId: sent.requestId ?? null });
       log.info(
-        { requestId, customerId: row.customer_id, channel: messenger.channel, intent: row.intent },
+        { requestId, customerId: row.customer_id, channel: messages.channel, intent: row.intent },
         'support reply sent',
       );
-      return { sent: true, channel: messenger.channel };
+      return { sent: true, channel: messages.channel };
     },
 
     /** Tags the conversation with the request's intent (tags are created by name when missing). */
@@ -200,19 +148,9 @@ export function createSupportActivities({ db, log, messenger, intercom, adminId,
       const row = await load(requestId);
       const conversationId = needsConversation(row);
       const scope = scopeOf(row);
-      const by = await admin(scope);
-      for (const name of tags) {
-        const id = await tagId(scope, name);
-        try {
-          await call(scope, 'tags.tagConversation', () =>
-            client().tags.tagConversation({ conversation_id: conversationId, id, admin_id: by }).withRawResponse(),
-          );
-        } catch (err) {
-          // The tag may have been deleted in Intercom since its id was cached: the next attempt looks it up again.
-          tagIds.delete(name);
-          throw err;
-        }
-      }
+      const by = await workspace().admin.id(scope);
+      // A failed call drops the cached tag id (the tag may have been deleted in Intercom): the retry looks it up again.
+      for (const name of tags) await workspace().tags.tagConversation(scope, conversationId, name, by);
       return { tagged: tags };
     },
 
@@ -225,18 +163,11 @@ export function createSupportActivities({ db, log, messenger, intercom, adminId,
       const row = await load(requestId);
       const conversationId = needsConversation(row);
       const scope = scopeOf(row);
-      const by = await admin(scope);
+      const by = await workspace().admin.id(scope);
       const assignee = supportTeamId
         ? { type: 'team' as const, id: supportTeamId }
         : { type: 'admin' as const, id: by };
-      await call(scope, 'conversations.assign', () =>
-        client()
-          .conversations.manage({
-            conversation_id: conversationId,
-            body: { message_type: 'assignment', type: assignee.type, admin_id: by, assignee_id: assignee.id },
-          })
-          .withRawResponse(),
-      );
+      await workspace().conversations.assign(scope, conversationId, by, assignee);
       return assignee;
     },
 

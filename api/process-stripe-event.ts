@@ -1,11 +1,13 @@
 /**
  * What happens to a verified Stripe event, independent of HTTP: record it, link it to a member,
- * hand it to the member's workflow. Throws TransientError when the handoff could not happen
- * (PostgreSQL or Temporal unavailable), so the route answers 5xx and Stripe redelivers.
+ * hand it to the member's workflow. Throws DependencyUnavailableError when the handoff could not happen
+ * (PostgreSQL, Temporal or Stripe unavailable), so the app answers 503 and Stripe redelivers.
  */
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
+import { DependencyUnavailableError, errorMessage } from '../lib/dependency-errors';
+import { classifyHttpFailure } from '../lib/http-failures';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import {
@@ -24,6 +26,7 @@ import {
   type Normalized,
   type StripeEventEnvelope,
 } from './stripe-events';
+import { callTemporal } from './temporal-call';
 
 export interface ProcessDeps {
   db: Db;
@@ -35,24 +38,11 @@ export interface ProcessDeps {
   stripe?: Stripe;
 }
 
-const HANDOFF_DEADLINE_MS = 5000;
-
 export type ProcessResult =
   | { outcome: 'handed_off'; customerId: string }
   | { outcome: 'duplicate'; customerId: string | null }
   | { outcome: 'ignored_unhandled' }
   | { outcome: 'unlinked'; reason: string };
-
-export class TransientError extends Error {
-  override readonly name = 'TransientError';
-  constructor(
-    message: string,
-    readonly dependency: 'postgres' | 'temporal' | 'stripe',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEnvelope): Promise<ProcessResult> {
   const { db, log, metrics } = deps;
@@ -98,15 +88,14 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
     )
     .catch((err: unknown) => {
       // The workflow has the event (and deduplicates it): a lost bookkeeping write must not make Stripe retry.
-      log.warn({ eventId: event.id, err: errMessage(err) }, 'could not record handoff outcome');
+      log.warn({ eventId: event.id, err: errorMessage(err) }, 'could not record handoff outcome');
     });
   metrics.webhookOutcomes.inc({ outcome: 'handed_off' });
   return { outcome: 'handed_off', customerId: memberEvent.customerId };
 }
 
 async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: string; customerId: string | null }> {
-  try {
-    const [row] = await db.query<{ outcome: string; customer_id: string | null }>(
+  const [row] = await db.query<{ outcome: string; customer_id: string | null }>(
       `INSERT INTO stripe_events (id, type, created_at, customer_id, object_id, api_version, livemode)
        VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET delivery_count = stripe_events.delivery_count + 1, last_received_at = now()
@@ -121,22 +110,11 @@ async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: st
         event.livemode ?? false,
       ],
     );
-    return { outcome: row?.outcome ?? 'received', customerId: row?.customer_id ?? null };
-  } catch (err) {
-    throw new TransientError(`PostgreSQL unavailable: ${errMessage(err)}`, 'postgres', { cause: err });
-  }
+  return { outcome: row?.outcome ?? 'received', customerId: row?.customer_id ?? null };
 }
 
 async function setOutcome(db: Db, eventId: string, outcome: string, detail: string | null): Promise<void> {
-  try {
-    await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [
-      eventId,
-      outcome,
-      detail,
-    ]);
-  } catch (err) {
-    throw new TransientError(`PostgreSQL unavailable: ${errMessage(err)}`, 'postgres', { cause: err });
-  }
+  await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [eventId, outcome, detail]);
 }
 
 /** A dispute names only its charge: find the customer in events we already have, then ask Stripe. */
@@ -144,26 +122,21 @@ async function linkThroughCharge(
   deps: ProcessDeps,
   n: Extract<Normalized, { kind: 'needs_charge_lookup' }>,
 ): Promise<Normalized> {
-  let customerId: string | null = null;
-  try {
-    const [row] = await deps.db.query<{ customer_id: string }>(
-      `SELECT customer_id FROM stripe_events WHERE object_id = $1 AND customer_id IS NOT NULL LIMIT 1`,
-      [n.chargeId],
-    );
-    customerId = row?.customer_id ?? null;
-  } catch (err) {
-    throw new TransientError(`PostgreSQL unavailable: ${errMessage(err)}`, 'postgres', { cause: err });
-  }
+  const [row] = await deps.db.query<{ customer_id: string }>(
+    `SELECT customer_id FROM stripe_events WHERE object_id = $1 AND customer_id IS NOT NULL LIMIT 1`,
+    [n.chargeId],
+  );
+  let customerId: string | null = row?.customer_id ?? null;
   if (!customerId && deps.stripe) {
     try {
       const charge = await deps.stripe.charges.retrieve(n.chargeId);
       customerId = typeof charge.customer === 'string' ? charge.customer : (charge.customer?.id ?? null);
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === undefined || status === 429 || status >= 500) {
-        throw new TransientError(`Stripe unavailable for charge lookup: ${errMessage(err)}`, 'stripe', { cause: err });
+      const failure = classifyHttpFailure(err);
+      if (failure.retryable) {
+        throw new DependencyUnavailableError('stripe', `Stripe charge lookup: ${failure.message}`, { cause: err });
       }
-      deps.log.warn({ chargeId: n.chargeId, status }, 'charge of a dispute not found in Stripe');
+      deps.log.warn({ chargeId: n.chargeId, status: failure.status }, 'charge of a dispute not found in Stripe');
     }
   }
   if (!customerId) return { kind: 'unlinked', reason: `dispute on charge ${n.chargeId} with no known customer` };
@@ -172,8 +145,7 @@ async function linkThroughCharge(
 
 async function handOff(deps: ProcessDeps, event: MemberEvent): Promise<void> {
   try {
-    // Bounded: Stripe gives up on a delivery after a few seconds; answer 503 well before, and let it redeliver.
-    await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () =>
+    await callTemporal(deps.temporal, 'member workflow hand-off', () =>
       deps.temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
         workflowId: memberWorkflowId(event.customerId),
         taskQueue: deps.taskQueue,
@@ -193,10 +165,7 @@ async function handOff(deps: ProcessDeps, event: MemberEvent): Promise<void> {
         [event.eventId, 'Temporal unavailable; awaiting redelivery'],
       )
       .catch(() => undefined);
-    throw new TransientError(`Temporal unavailable: ${errMessage(err)}`, 'temporal', { cause: err });
+    throw err;
   }
 }
 
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,12 +1,13 @@
 /**
  * What happens to a support message, independent of HTTP: find the member, classify the message, compose the
  * automatic reply, record the request in PostgreSQL, and start its `supportRequestWorkflow`. A message received
- * again (an Intercom redelivery) answers what was decided the first time and starts nothing new. PostgreSQL
- * connection failures propagate (the app answers 503); a Temporal failure is a DependencyUnavailableError (503).
+ * again (an Intercom redelivery) answers what was decided the first time and starts nothing new. PostgreSQL and
+ * Temporal outages surface as DependencyUnavailableError (the app answers 503).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
+import { createBillingPortalUrl } from '../lib/billing-portal';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { classifySupportRequest, type RuleMatch, type SupportClassification } from '../lib/support/classifier';
@@ -24,8 +25,8 @@ import {
   type SupportRoute,
   type SupportWorkflowInput,
 } from '../workflows/support-messages';
-import { DependencyUnavailableError } from './errors';
 import { findMembership, type MembershipRow } from './member-store';
+import { callTemporal } from './temporal-call';
 
 export interface SupportIntakeDeps {
   db: Db;
@@ -69,7 +70,6 @@ export interface SupportIntakeResult {
 export const BODY_EXCERPT_CHARS = 2000;
 /** A member who writes again within this window after an automatic reply (API requests) is answered by a person. */
 const API_FOLLOW_UP_WINDOW = '24 hours';
-const HANDOFF_DEADLINE_MS = 5000;
 /** Stripe lookups happen while the sender waits (Intercom gives a webhook a few seconds). */
 const STRIPE_TIMEOUT_MS = 3000;
 
@@ -264,13 +264,14 @@ function latestInvoiceUrl(deps: SupportIntakeDeps, customer: string, requestId: 
 
 function billingPortalUrl(deps: SupportIntakeDeps, customer: string, requestId: string): Promise<string | null> {
   const returnUrl = deps.replyValues.billingPortalReturnUrl;
-  return fromStripe(deps, 'billing portal session', requestId, async (stripe) => {
-    const session = await stripe.billingPortal.sessions.create(
-      { customer, ...(returnUrl ? { return_url: returnUrl } : {}) },
-      { idempotencyKey: `support:${requestId}:portal`, timeout: STRIPE_TIMEOUT_MS },
-    );
-    return session.url;
-  });
+  return fromStripe(deps, 'billing portal session', requestId, (stripe) =>
+    createBillingPortalUrl(stripe, {
+      customer,
+      returnUrl,
+      idempotencyKey: `support:${requestId}:portal`,
+      timeoutMs: STRIPE_TIMEOUT_MS,
+    }),
+  );
 }
 
 /** Starts the request's workflow unless an earlier delivery did; the answer waits for the start. */
@@ -284,7 +285,7 @@ async function handOff(deps: SupportIntakeDeps, row: StoredRequest, duplicate: b
       route: row.route,
     };
     try {
-      await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () =>
+      await callTemporal(deps.temporal, 'support workflow start', () =>
         deps.temporal.workflow.start<typeof supportRequestWorkflow>('supportRequestWorkflow', {
           workflowId: supportWorkflowId(row.id),
           taskQueue: deps.taskQueue,
@@ -294,11 +295,8 @@ async function handOff(deps: SupportIntakeDeps, row: StoredRequest, duplicate: b
         }),
       );
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        throw new DependencyUnavailableError('temporal', `support workflow start failed: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
+      // Started by an earlier delivery: that run handles the request.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
     await deps.db.query('UPDATE support_requests SET handed_off_at = now() WHERE id = $1 AND handed_off_at IS NULL', [
       row.id,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { DependencyUnavailableError, errorMessage, isPostgresUnavailable } from './dependency-errors';
 
 /** db/migrations of the project, found from source (lib/) and from a build (dist/lib/) alike. */
 const MIGRATIONS_DIR = ((): string => {
@@ -31,14 +32,44 @@ export function createDb(url: string, opts: { max?: number; connectionTimeoutMil
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+
+  /** A pooled connection; failing to get one means PostgreSQL is unavailable. */
+  async function connect(): Promise<PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw new DependencyUnavailableError('postgres', `PostgreSQL unavailable: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
   return {
     pool,
     async query<R extends QueryResultRow>(text: string, params: unknown[] = []) {
-      const res = await pool.query<R>(text, params);
-      return res.rows;
+      const client = await connect();
+      // The client reports a connection that dies under the query on its `error` event, before the query rejects.
+      let connectionLost = false;
+      const onError = (): void => {
+        connectionLost = true;
+      };
+      client.on('error', onError);
+      let failed: unknown;
+      try {
+        const res = await client.query<R>(text, params);
+        return res.rows;
+      } catch (err) {
+        failed = err;
+        if (isPostgresUnavailable(err, connectionLost)) {
+          throw new DependencyUnavailableError('postgres', `PostgreSQL unavailable: ${errorMessage(err)}`, { cause: err });
+        }
+        throw err;
+      } finally {
+        client.off('error', onError);
+        // As pg.Pool#query does: a client whose query failed is discarded rather than reused.
+        client.release(failed instanceof Error ? failed : undefined);
+      }
     },
     async transaction<T>(fn: (client: PoolClient) => Promise<T>) {
-      const client = await pool.connect();
+      const client = await connect();
       try {
         await client.query('BEGIN');
         const out = await fn(client);

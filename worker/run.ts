@@ -1,13 +1,12 @@
 /** Builds clients from the config and runs the worker (used by `npm run worker` and `npm start`). */
 import { Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createIntercomWorkspace } from '../activities/intercom/workspace';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createIntercomClient, createStripeClient } from '../lib/clients';
-import { createLogMessenger } from '../activities/messenger';
-import { createIntercomIntegration } from '../activities/intercom';
 import { createMemberopsWorker } from './create-worker';
 import { installTemporalRuntime } from './temporal-runtime';
 
@@ -25,8 +24,14 @@ export async function buildWorker(config: Config, db: Db, log: Logger): Promise<
   const stripe = config.stripe.secretKey
     ? createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase })
     : undefined;
+  // One Intercom client and one workspace for the whole worker: CRM sync, notices and support share its cache.
   const intercom = config.intercom.accessToken
-    ? createIntercomIntegration({ token: config.intercom.accessToken, baseUrl: config.intercom.baseUrl, db, log })
+    ? createIntercomWorkspace({
+        client: createIntercomClient({ token: config.intercom.accessToken, baseUrl: config.intercom.baseUrl }),
+        db,
+        log,
+        adminId: config.intercom.adminId,
+      })
     : undefined;
   if (!intercom) log.info('CRM sync is off: INTERCOM_ACCESS_TOKEN is not set (notices are logged, not sent)');
   if (!stripe) log.info('Stripe API calls are off: STRIPE_SECRET_KEY is not set (no portal links, no cancel_in_stripe)');
@@ -38,11 +43,7 @@ export async function buildWorker(config: Config, db: Db, log: Logger): Promise<
     config,
     log,
     stripe,
-    messenger: intercom?.messenger ?? createLogMessenger(log),
-    crm: intercom?.crm,
-    intercom: config.intercom.accessToken
-      ? createIntercomClient({ token: config.intercom.accessToken, baseUrl: config.intercom.baseUrl })
-      : undefined,
+    intercom,
   });
   return { worker, connection };
 }

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Db } from '../../lib/db';
+import { callTemporal } from '../temporal-call';
 
 export interface ReadinessDeps {
   db: Db;
@@ -40,12 +41,16 @@ export function healthRouter(deps: ReadinessDeps): Router {
       checks['postgres'] = { ok: false, detail: (err as Error).message };
     }
     try {
-      const resp = await deps.temporal.withDeadline(Date.now() + 2000, () =>
-        deps.temporal.workflowService.describeTaskQueue({
-          namespace: deps.namespace,
-          taskQueue: { name: deps.taskQueue },
-          taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-        }),
+      const resp = await callTemporal(
+        deps.temporal,
+        'readiness',
+        () =>
+          deps.temporal.workflowService.describeTaskQueue({
+            namespace: deps.namespace,
+            taskQueue: { name: deps.taskQueue },
+            taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+          }),
+        2000,
       );
       checks['temporal'] = { ok: true };
       const pollers = resp.pollers?.length ?? 0;

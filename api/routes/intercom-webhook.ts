@@ -5,6 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { BadRequestError } from '../errors';
 import { processSupportMessage, type SupportIntakeDeps, type SupportMessage } from '../support-intake';
 import { WEBHOOK_BODY_LIMIT } from './stripe-webhook';
 
@@ -151,14 +152,10 @@ export function intercomWebhookRouter(deps: SupportIntakeDeps & { clientSecret?:
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch {
-      res.status(400).json({ error: 'malformed_body', message: 'body is not valid JSON' });
-      return;
+      throw new BadRequestError('malformed_body', 'body is not valid JSON');
     }
     const read = readIntercomNotification(json);
-    if (read.kind === 'malformed') {
-      res.status(400).json({ error: 'malformed_notification', message: read.message });
-      return;
-    }
+    if (read.kind === 'malformed') throw new BadRequestError('malformed_notification', read.message);
     if (read.kind === 'ignored') {
       res.status(200).json({ received: true, ignored: read.reason });
       return;

@@ -1,11 +1,12 @@
 /** GET /members/:id and GET /members/:id/access. */
-import type { Client } from '@temporalio/client';
-import { Router, type Request, type Response } from 'express';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { memberWorkflowId, membershipQuery, type MembershipView } from '../../workflows/messages';
-import { DependencyUnavailableError } from '../errors';
+import { BadRequestError, NotFoundError } from '../errors';
+import { callTemporal } from '../temporal-call';
 import { findAccess, findMembership, listNotices, listTransitions, type MembershipRow } from '../member-store';
 
 /** Stripe ids and typical app user ids (uuid, numeric, slug, email-like); anything else is refused with 400. */
@@ -20,21 +21,15 @@ export interface MemberRouteDeps {
   sections?: Array<(customerId: string) => Promise<object>>;
 }
 
-function parseId(req: Request, res: Response): string | undefined {
+function parseId(req: Request): string {
   const r = memberIdSchema.safeParse(req.params['id']);
-  if (!r.success) {
-    res.status(400).json({ error: 'invalid_member_id', message: 'id is not a valid member id' });
-    return undefined;
-  }
+  if (!r.success) throw new BadRequestError('invalid_member_id', 'id is not a valid member id');
   return r.data;
 }
 
-function parseConsistency(req: Request, res: Response): 'eventual' | 'strong' | undefined {
+function parseConsistency(req: Request): 'eventual' | 'strong' {
   const r = consistencySchema.safeParse(req.query['consistency']);
-  if (!r.success) {
-    res.status(400).json({ error: 'invalid_consistency', message: 'consistency must be eventual or strong' });
-    return undefined;
-  }
+  if (!r.success) throw new BadRequestError('invalid_consistency', 'consistency must be eventual or strong');
   return r.data;
 }
 
@@ -70,40 +65,36 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
 
   async function strongView(customerId: string): Promise<MembershipView | undefined> {
     try {
-      return await temporal.withDeadline(Date.now() + 5000, () =>
+      // Temporal down, or the workflow between runs (continue-as-new): 503, the caller may retry or read the projection.
+      return await callTemporal(temporal, 'membership query', () =>
         temporal.workflow.getHandle(memberWorkflowId(customerId)).query(membershipQuery),
       );
     } catch (err) {
-      if ((err as { name?: string }).name === 'WorkflowNotFoundError') return undefined;
-      // Temporal down, or the workflow between runs (continue-as-new): the caller may retry or read the projection.
-      throw new DependencyUnavailableError('temporal', `membership query failed: ${(err as Error).message}`, { cause: err });
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
     }
   }
 
   router.get('/members/:id', async (req, res) => {
-    const id = parseId(req, res);
-    const consistency = parseConsistency(req, res);
-    if (!id || !consistency) return;
+    const id = parseId(req);
+    const consistency = parseConsistency(req);
     const row = await findMembership(db, id);
     const customerId = row?.customer_id ?? (id.startsWith('cus_') ? id : undefined);
     if (!customerId) {
-      res.status(404).json({ error: 'member_not_found', memberId: id });
-      return;
+      throw new NotFoundError({ error: 'member_not_found', memberId: id });
     }
     let body: Record<string, unknown>;
     let transitions;
     if (consistency === 'strong') {
       const view = await strongView(customerId);
       if (!view) {
-        res.status(404).json({ error: 'member_not_found', memberId: id });
-        return;
+        throw new NotFoundError({ error: 'member_not_found', memberId: id });
       }
       body = viewToBody(view);
       transitions = view.transitions;
     } else {
       if (!row) {
-        res.status(404).json({ error: 'member_not_found', memberId: id });
-        return;
+        throw new NotFoundError({ error: 'member_not_found', memberId: id });
       }
       body = rowToBody(row);
       transitions = await listTransitions(db, customerId);
@@ -125,23 +116,20 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
   });
 
   router.get('/members/:id/access', async (req, res) => {
-    const id = parseId(req, res);
-    const consistency = parseConsistency(req, res);
-    if (!id || !consistency) return;
+    const id = parseId(req);
+    const consistency = parseConsistency(req);
     if (consistency === 'strong') {
       const row = id.startsWith('cus_') ? undefined : await findAccess(db, id);
       const view = await strongView(row?.customer_id ?? id);
       if (!view) {
-        res.status(404).json({ memberId: id, status: 'none', allowed: false, reason: 'unknown member' });
-        return;
+        throw new NotFoundError({ memberId: id, status: 'none', allowed: false, reason: 'unknown member' });
       }
       res.json({ memberId: id, status: view.status, allowed: view.allowed, reason: view.reason });
       return;
     }
     const row = await findAccess(db, id);
     if (!row) {
-      res.status(404).json({ memberId: id, status: 'none', allowed: false, reason: 'unknown member' });
-      return;
+      throw new NotFoundError({ memberId: id, status: 'none', allowed: false, reason: 'unknown member' });
     }
     res.json({ memberId: id, status: row.status, allowed: row.allowed, reason: row.reason });
   });

@@ -1,8 +1,9 @@
 /** POST /support/requests: a support message from the app (a contact form, a help widget), rate-limited per client. */
 import { randomUUID } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
+import { BadRequestError, typedBodyErrors } from '../errors';
 import { processSupportMessage, type SupportIntakeDeps } from '../support-intake';
 import { memberIdSchema } from './members';
 
@@ -15,9 +16,8 @@ export const supportRequestSchema = z.object({
   body: z.string({ error: 'is required' }).trim().min(1, 'is required').max(10_000, 'is longer than 10,000 characters'),
 });
 
-function invalid(res: Response, field: string, message: string): void {
-  res.status(400).json({ error: 'invalid_request', field, message });
-}
+const invalid = (field: string, message: string): BadRequestError =>
+  new BadRequestError('invalid_request', message, { field });
 
 export function supportRequestsRouter(deps: SupportIntakeDeps & { rateLimitPerMinute: number }): Router {
   const router = Router();
@@ -36,7 +36,7 @@ export function supportRequestsRouter(deps: SupportIntakeDeps & { rateLimitPerMi
     const parsed = supportRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return invalid(res, issue?.path.join('.') || '(request body)', issue?.message ?? 'is invalid');
+      throw invalid(issue?.path.join('.') || '(request body)', issue?.message ?? 'is invalid');
     }
     const { memberId, email, subject, body } = parsed.data;
     const result = await processSupportMessage(deps, {
@@ -52,15 +52,9 @@ export function supportRequestsRouter(deps: SupportIntakeDeps & { rateLimitPerMi
   });
 
   // Body-parser failures of this route, in this route's words (the app's handler speaks of the webhook limit).
-  router.use('/support/requests', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') {
-      res.status(413).json({ error: 'payload_too_large', message: `body is larger than ${SUPPORT_BODY_LIMIT}` });
-    } else if (type === 'entity.parse.failed') {
-      invalid(res, '(request body)', 'is not valid JSON');
-    } else {
-      next(err);
-    }
-  });
+  router.use(
+    '/support/requests',
+    typedBodyErrors({ limit: SUPPORT_BODY_LIMIT, malformed: () => invalid('(request body)', 'is not valid JSON') }),
+  );
   return router;
 }

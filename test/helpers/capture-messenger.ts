@@ -1,5 +1,10 @@
-/** A MemberMessenger that records what members would receive, with injectable failures. */
-import type { MemberMessenger, MessageTarget } from '../../activities/messenger';
+/**
+ * Member messages that record what members would receive, with injectable failures, plugged into the activities
+ * through the Intercom workspace seam (only its messages face is wired; anything else refuses).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { MemberMessages, MessageTarget } from '../../activities/intercom/messages';
+import type { IntercomWorkspace } from '../../activities/intercom/workspace';
 
 export interface CapturedMessage {
   target: MessageTarget;
@@ -8,7 +13,7 @@ export interface CapturedMessage {
   at: number;
 }
 
-export interface CaptureMessenger extends MemberMessenger {
+export interface CaptureMessenger extends MemberMessages {
   sent: CapturedMessage[];
   attempts: number;
   /** The next `times` sends fail with a transient error (as a 503 from the provider would). */
@@ -39,4 +44,19 @@ export function createCaptureMessenger(): CaptureMessenger {
     },
   };
   return m;
+}
+
+/** A workspace whose member messages are `messages`; contacts, tags, conversations and the admin are not wired. */
+export function workspaceWithMessages(messages: MemberMessages): IntercomWorkspace {
+  const refuse = async (): Promise<never> => {
+    throw ApplicationFailure.nonRetryable('only member messages are wired in this test', 'IntercomNotConfigured');
+  };
+  return {
+    messages,
+    contacts: { ensureContact: refuse, forget: refuse },
+    tags: { id: refuse, forget: () => undefined, tagContact: refuse, untagContact: refuse, tagConversation: refuse },
+    conversations: { reply: refuse, assign: refuse },
+    admin: { id: refuse },
+    attributes: { ensure: refuse },
+  };
 }

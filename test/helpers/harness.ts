@@ -9,12 +9,10 @@ import {
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import type { IntercomClient } from 'intercom-client';
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { MemberMessenger } from '../../activities/messenger';
-import { createLogMessenger } from '../../activities/messenger';
-import type { CrmSync } from '../../activities/crm-types';
+import type { MemberMessages } from '../../activities/intercom/messages';
+import type { IntercomWorkspace } from '../../activities/intercom/workspace';
 import { startApiServer, type ApiServer } from '../../api/server';
 import { loadConfig, type Config } from '../../lib/config';
 import { createDb, migrate, type Db } from '../../lib/db';
@@ -23,6 +21,7 @@ import { createMemberopsWorker, WORKFLOWS_PATH } from '../../worker/create-worke
 import { installTemporalRuntime } from '../../worker/temporal-runtime';
 import type { AppDeps } from '../../api/app';
 import { deliverStripeEvent, type StripeEventJson } from '../../tools/testkit/stripe-events';
+import { workspaceWithMessages } from './capture-messenger';
 import { waitFor } from './wait-for';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -64,11 +63,11 @@ export async function readJson(res: Response): Promise<{ status: number; body: a
 export interface HarnessOptions {
   env?: Record<string, string>;
   temporalAddress?: string;
-  messenger?: MemberMessenger;
-  crm?: CrmSync;
+  /** Member messages alone (a capture), when the test has no Intercom workspace. */
+  messenger?: MemberMessages;
   stripe?: Stripe;
-  /** Intercom client of the support activities (replies, tags, assignments). */
-  intercom?: IntercomClient;
+  /** The worker's Intercom workspace (CRM sync with INTERCOM_ACCESS_TOKEN, member messages, support). */
+  intercom?: IntercomWorkspace;
   /** Don't start a worker (tests that run their own, e.g. in a child process). */
   noWorker?: boolean;
   appDeps?: Partial<AppDeps>;
@@ -128,9 +127,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       config,
       log,
       stripe: opts.stripe,
-      messenger: opts.messenger ?? createLogMessenger(log),
-      crm: opts.crm,
-      intercom: opts.intercom,
+      intercom: opts.intercom ?? (opts.messenger ? workspaceWithMessages(opts.messenger) : undefined),
     });
     workerRun = worker.run();
   };

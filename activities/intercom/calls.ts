@@ -2,24 +2,14 @@
  * The one door every outbound Intercom call goes through: timed, written to `crm_sync_log` (never the token or a
  * body), classified, and turned into the failure Temporal should see. A non-retryable failure raises one alert.
  */
-import { asyncLocalStorage, type ApplicationFailure } from '@temporalio/activity';
+import { asyncLocalStorage } from '@temporalio/activity';
 import { performance } from 'node:perf_hooks';
-import { classifyHttpFailure, type HttpFailure } from '../lib/clients';
-import type { Db } from '../lib/db';
-import type { Logger } from '../lib/logger';
-import { toActivityFailure } from './failures';
+import type { Db } from '../../lib/db';
+import { classifyHttpFailure, type HttpFailure } from '../../lib/http-failures';
+import type { Logger } from '../../lib/logger';
+import { intercomActivityFailure, raisePermanentFailureAlert, type CallScope } from './failures';
 
-/** Who a call is for, and how its failures surface. */
-export interface CallScope {
-  customerId: string;
-  /** The sync key (`<customer>:t<seq>` / `:v<version>`), or null outside a sync (member messages). */
-  key: string | null;
-  /**
-   * `temporal`: throw the classified ApplicationFailure (CRM sync activity).
-   * `raw`: rethrow the client's error, for callers that classify it themselves (the notifier via MemberMessenger).
-   */
-  failures: 'temporal' | 'raw';
-}
+export type { CallScope } from './failures';
 
 /** The shape intercom-client v7 gives with `.withRawResponse()`; paginated calls are adapted to it. */
 export interface WithRaw<T> {
@@ -49,31 +39,17 @@ export function currentAttempt(): number {
   return asyncLocalStorage.getStore()?.info.attempt ?? 1;
 }
 
-/** Whether Temporal will give up on this failure (an ApplicationFailure marked non-retryable). */
-export function isNonRetryable(err: unknown): boolean {
-  return (err as ApplicationFailure | undefined)?.nonRetryable === true;
+interface LogEntry {
+  status?: number;
+  requestId?: string;
+  attempt: number;
+  durationMs: number;
+  outcome: 'ok' | 'retry' | 'failed';
+  error?: string;
 }
 
-const STATUS_HINTS: Record<number, string> = {
-  400: 'Intercom refused the request as invalid; check the data attributes and the member data.',
-  401: 'The Intercom access token is invalid or revoked; check INTERCOM_ACCESS_TOKEN.',
-  403: 'The Intercom access token lacks a permission this sync needs (read/write contacts, tags, data attributes).',
-  404: 'Intercom does not know the object; check the workspace (INTERCOM_BASE_URL region).',
-};
-
 export function createIntercomCaller({ db, log }: { db: Db; log: Logger }): IntercomCall {
-  async function record(
-    scope: CallScope,
-    operation: string,
-    entry: {
-      status?: number;
-      requestId?: string;
-      attempt: number;
-      durationMs: number;
-      outcome: 'ok' | 'retry' | 'failed';
-      error?: string;
-    },
-  ): Promise<void> {
+  async function record(scope: CallScope, operation: string, entry: LogEntry): Promise<void> {
     await db.query(
       `INSERT INTO crm_sync_log (customer_id, key, operation, request_id, http_status, attempt, duration_ms, outcome, error)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -89,28 +65,6 @@ export function createIntercomCaller({ db, log }: { db: Db; log: Logger }): Inte
         entry.error ?? null,
       ],
     );
-  }
-
-  async function raiseAlert(scope: CallScope, operation: string, failure: HttpFailure): Promise<void> {
-    // One alert per member, status and operation: activity retries and Stripe redeliveries never add a second one.
-    const key = `crm:${scope.customerId}:${failure.status ?? 'none'}:${operation}`;
-    const hint = (failure.status !== undefined && STATUS_HINTS[failure.status]) || '';
-    const message =
-      `Intercom ${operation} for ${scope.customerId} failed permanently: ${failure.message}. ${hint}`.trim();
-    const inserted = await db.query(
-      `INSERT INTO alerts (key, customer_id, kind, message) VALUES ($1, $2, 'crm_sync_failed', $3)
-       ON CONFLICT (key) DO NOTHING RETURNING id`,
-      [key, scope.customerId, message],
-    );
-    const fields = {
-      customerId: scope.customerId,
-      key: scope.key,
-      operation,
-      status: failure.status,
-      requestId: failure.requestId,
-    };
-    if (inserted.length > 0) log.error({ ...fields, alert: key }, message);
-    else log.warn({ ...fields, alert: key }, 'Intercom call failed permanently again; alert already raised');
   }
 
   return async function call<T>(
@@ -162,10 +116,9 @@ export function createIntercomCaller({ db, log }: { db: Db; log: Logger }): Inte
           `Intercom call failed, will retry: ${failure.message}`,
         );
       } else {
-        await raiseAlert(scope, operation, failure);
+        await raisePermanentFailureAlert({ db, log }, scope, operation, failure);
       }
-      if (scope.failures === 'raw') throw err;
-      throw toActivityFailure(err, `Intercom ${operation}`);
+      throw intercomActivityFailure(err, operation);
     }
   };
 }

@@ -4,9 +4,9 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Intercom, IntercomClient } from 'intercom-client';
-import type { Db } from '../lib/db';
-import type { Logger } from '../lib/logger';
-import { errorMessageOf, type CallScope, type IntercomCall } from './intercom-calls';
+import type { Db } from '../../lib/db';
+import type { Logger } from '../../lib/logger';
+import { errorMessageOf, type CallScope, type IntercomCall } from './calls';
 
 export interface MemberIdentity {
   customerId: string;
