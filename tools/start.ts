@@ -14,7 +14,7 @@ import { createStripeClient } from '../lib/clients';
 import { createDb, migrate } from '../lib/db';
 import { loadDotEnv } from '../lib/env-file';
 import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
-import { connectTemporalClient } from '../lib/temporal';
+import { connectTemporalClient, temporalConnectionSettings } from '../lib/temporal';
 import { findOrBuildTemporalCli } from './testkit/temporal-cli';
 import { TemporalDevServer } from './testkit/temporal-dev-server';
 import { buildWorker } from '../worker/run';
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   });
 
   const temporal = await connectTemporalClient({
-    address: config.temporal.address as string,
+    ...temporalConnectionSettings(config.temporal),
     namespace: config.temporal.namespace,
   });
   stops.unshift(() => temporal.connection.close());
