@@ -145,7 +145,7 @@ const conversationJson = (id: string) =>
 
 /** Each test is its own client (the limiter keys on the forwarded IP, trusted from loopback). */
 async function postSupport(body: unknown, clientIp: string) {
-  const res = await fetch(`${h.api.url}/support/requests`, {
+  const res = await h.fetch('/support/requests', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': clientIp },
     body: JSON.stringify(body),
@@ -190,8 +190,14 @@ describe('support automation', () => {
     );
 
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply', duplicate: false });
-    expect(r.body['reply']).toContain(m.invoiceUrl);
+    expect(r.body).toMatchObject({
+      intent: 'invoice_receipt',
+      route: 'auto_reply',
+      deliveredVia: 'intercom_conversation',
+      duplicate: false,
+    });
+    // The link goes into the member's conversation (asserted below), never into the HTTP answer.
+    expect(r.body).not.toHaveProperty('reply');
     expect(await finished(r.body['requestId'])).toMatchObject({ outcome: 'replied', steps: { reply: 'sent' } });
     const conversation = await conversationJson(conversationId);
     const replies = conversation.conversation_parts.conversation_parts.filter((p) => p.author.type === 'admin');
@@ -210,8 +216,8 @@ describe('support automation', () => {
     );
 
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ intent: 'billing', route: 'billing_flow' });
-    expect(r.body['reply']).toMatch(/https:\/\/billing\.stripe\.com\/p\/session\/test_\w+/);
+    expect(r.body).toMatchObject({ intent: 'billing', route: 'billing_flow', deliveredVia: 'intercom_conversation' });
+    expect(JSON.stringify(r.body)).not.toMatch(/billing\.stripe\.com/);
     const done = await finished(r.body['requestId']);
     expect(done).toMatchObject({
       outcome: 'replied',
@@ -230,7 +236,9 @@ describe('support automation', () => {
     const replies = (await conversationJson(conversationId)).conversation_parts.conversation_parts.filter(
       (p) => p.author.type === 'admin',
     );
-    expect(replies.map((p) => p.body)).toEqual([expect.stringContaining('https://billing.stripe.com/p/session/')]);
+    expect(replies.map((p) => p.body)).toEqual([
+      expect.stringMatching(/https:\/\/billing\.stripe\.com\/p\/session\/test_\w+/),
+    ]);
   });
 
   it("answers a login problem with the sign-in instructions and the member's actual access state", async () => {
@@ -241,16 +249,17 @@ describe('support automation', () => {
     );
 
     expect(r.status).toBe(202);
-    expect(r.body).toMatchObject({ intent: 'account_access', route: 'auto_reply' });
-    expect(r.body['reply']).toContain(LOGIN_URL);
-    expect(r.body['reply']).toContain('Your membership is on hold because a payment did not go through.');
-    expect(r.body['reply']).toContain('Access comes back as soon as the payment goes through');
+    expect(r.body).toMatchObject({ intent: 'account_access', route: 'auto_reply', deliveredVia: 'member_channel' });
+    expect(r.body).not.toHaveProperty('reply');
     // No conversation: the reply reaches the member through the messenger (an Intercom message to the contact).
     expect(await finished(r.body['requestId'])).toMatchObject({
       outcome: 'replied',
       steps: { reply: 'sent (intercom)' },
     });
-    expect(fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(LOGIN_URL))).toHaveLength(1);
+    const sent = fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(LOGIN_URL));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.body).toContain('Your membership is on hold because a payment did not go through.');
+    expect(sent[0]?.body).toContain('Access comes back as soon as the payment goes through');
   });
 
   it('hands an unknown question to a person: tagged, assigned to the team inbox, one alert even when the webhook is delivered twice', async () => {
@@ -354,9 +363,11 @@ describe('support automation', () => {
       { email: m.email, subject: 'Receipt', body: 'Please send me my receipt' },
       '198.51.100.20',
     );
-    expect(receipt.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply' });
-    expect(receipt.body['reply']).toContain(m.invoiceUrl);
+    expect(receipt.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply', deliveredVia: 'member_channel' });
+    expect(receipt.body).not.toHaveProperty('reply');
     await finished(receipt.body['requestId']);
+    // Identified by email only: the link went to the member's own contact, not to whoever asked.
+    expect(fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(m.invoiceUrl))).toHaveLength(1);
     const cancel = await postSupport(
       { memberId: m.customerId, body: 'How do I cancel my membership?' },
       '198.51.100.20',
@@ -470,7 +481,7 @@ describe('support automation', () => {
     // Another client, an unknown sender: answered in the HTTP response (there is no member to send it to).
     const other = await postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.8');
     expect(other.status).toBe(202);
-    expect(other.body).toMatchObject({ intent: 'cancellation', route: 'auto_reply' });
+    expect(other.body).toMatchObject({ intent: 'cancellation', route: 'auto_reply', deliveredVia: 'response' });
     expect(other.body['reply']).toContain(CANCEL_PATH);
     expect(await finished(other.body['requestId'])).toMatchObject({
       outcome: 'answered_in_response',
