@@ -55,8 +55,9 @@ export const securityEnvShape = {
   ADMIN_LOGIN_ATTEMPTS_PER_15_MINUTES: z.coerce.number().int().min(1).max(10_000).default(10),
 };
 
-type SecurityEnv = z.infer<ReturnType<typeof securityEnvObject>>;
-const securityEnvObject = () => z.object(securityEnvShape);
+/** The security variables alone (their types; envSchema holds them with the rest). */
+export const securityEnvObject = z.object(securityEnvShape);
+type SecurityEnv = z.infer<typeof securityEnvObject>;
 
 interface RefineCtx {
   addIssue(issue: { code: 'custom'; path: string[]; message: string }): void;
