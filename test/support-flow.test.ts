@@ -3,181 +3,25 @@
  * record) → supportRequestWorkflow → the fake Intercom (replies, tags, assignments) and the member's workflow, on the
  * real Temporal dev server and PostgreSQL, with the real intercom-client and stripe clients talking to local fakes.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { createIntercomIntegration } from '../activities/intercom';
-import { readIntercomNotification, verifyHubSignature } from '../api/routes/intercom-webhook';
+import {
+  alertsFor,
+  conversationJson,
+  fake,
+  finished,
+  h,
+  LOGIN_URL,
+  member,
+  postIntercom,
+  postSupport,
+  stripeApi,
+  TEAM_ID,
+  useSupportStack,
+} from './helpers/support-stack';
 import type { SupportHistoryEntry } from '../api/support-section';
-import { createIntercomClient, createStripeClient } from '../lib/clients';
-import { createDb, type Db } from '../lib/db';
-import { createLogger } from '../lib/logger';
-import { startFakeIntercom, signIntercomWebhook, type FakeIntercom } from '../tools/testkit/fakes/fake-intercom';
-import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
-import { startHarness, testEnv, type Harness } from './helpers/harness';
-import { conversationUserCreated, conversationUserReplied, INTERCOM_FIXTURES } from './helpers/intercom-notifications';
-import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
+import { conversationUserCreated, conversationUserReplied } from './helpers/intercom-notifications';
 import { waitFor } from './helpers/wait-for';
 
-const token = `tok_support_${randomBytes(12).toString('hex')}`;
-const clientSecret = `intercom_secret_${randomBytes(12).toString('hex')}`;
-const TEAM_ID = '5017691';
-const LOGIN_URL = 'https://community.test/login';
-const CANCEL_PATH = 'https://community.test/account/membership';
-
-let fake: FakeIntercom;
-let stripeApi: FakeStripeApi;
-let db: Db;
-let h: Harness;
-
-beforeAll(async () => {
-  fake = await startFakeIntercom({ token });
-  stripeApi = await startFakeStripeApi();
-  db = createDb(testEnv().databaseUrl);
-  const log = createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent', name: 'support-test' });
-  h = await startHarness({
-    env: {
-      INTERCOM_ACCESS_TOKEN: token,
-      INTERCOM_BASE_URL: fake.baseUrl,
-      INTERCOM_CLIENT_SECRET: clientSecret,
-      INTERCOM_SUPPORT_TEAM_ID: TEAM_ID,
-      APP_LOGIN_URL: LOGIN_URL,
-      APP_CANCEL_PATH: CANCEL_PATH,
-      SUPPORT_RATE_LIMIT_PER_MINUTE: '5',
-      // A failed payment reaches past_due after a second and stays there for the whole file.
-      DUNNING_GRACE_PERIOD: '1s',
-      DUNNING_REMINDERS: '0s',
-      DUNNING_CANCEL_AFTER: '1 hour',
-    },
-    stripe: createStripeClient({ secretKey: 'sk_test_support', apiBase: stripeApi.baseUrl }),
-    intercom: createIntercomClient({ token, baseUrl: fake.baseUrl, timeoutMs: 1500 }),
-    // The member workflow's own notices go through the CRM issue's Intercom messenger, to the same workspace.
-    messenger: createIntercomIntegration({ token, baseUrl: fake.baseUrl, db, log, timeoutMs: 1500 }).messenger,
-  });
-});
-
-afterAll(async () => {
-  await h?.close();
-  await db?.close();
-  await fake?.close();
-  await stripeApi?.close();
-});
-
-// ---- members ------------------------------------------------------------------------------------------------------
-
-interface Member extends MemberIds {
-  appUserId: string;
-  email: string;
-  /** The member's Intercom contact (created first, as the app's Messenger would). */
-  contactId: string;
-  invoiceUrl: string;
-}
-
-async function intercomApi<T>(method: string, apiPath: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${fake.baseUrl}${apiPath}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as T;
-}
-
-async function deliver(...events: Array<ReturnType<typeof stripeEvent>>): Promise<void> {
-  for (const e of events) expect((await h.post(e)).status).toBe(200);
-}
-
-/** A paying member with a paid invoice in the projection; `pastDue` then fails a payment and waits for past_due. */
-async function member(opts: { pastDue?: boolean; invoice?: boolean } = {}): Promise<Member> {
-  const ids = newMember();
-  const appUserId = `app-${ids.customerId.slice(5)}`;
-  const email = `${ids.customerId.toLowerCase()}@members.test`;
-  const invoiceUrl = `https://invoice.stripe.com/i/acct_test/${ids.customerId}`;
-  const contact = await intercomApi<{ id: string }>('POST', '/contacts', { external_id: appUserId, email });
-  const m: Member = { ...ids, appUserId, email, contactId: contact.id, invoiceUrl };
-  await deliver(
-    stripeEvent('checkout.session.completed', m, {
-      object: { client_reference_id: appUserId, payment_status: 'paid', customer_details: { email } },
-    }),
-    stripeEvent('customer.subscription.created', m, { object: { status: 'active' } }),
-  );
-  if (opts.invoice !== false)
-    await deliver(stripeEvent('invoice.paid', m, { object: { hosted_invoice_url: invoiceUrl } }));
-  await waitFor(
-    async () => {
-      const r = await h.get(`/members/${m.customerId}`);
-      return (
-        r.status === 200 &&
-        r.body.status === 'active' &&
-        (opts.invoice === false || r.body.latestInvoiceUrl === invoiceUrl)
-      );
-    },
-    { description: `member ${m.customerId} to be active with its invoice` },
-  );
-  if (opts.pastDue) {
-    await deliver(stripeEvent('invoice.payment_failed', m, { object: { hosted_invoice_url: `${invoiceUrl}-open` } }));
-    await h.waitForStatus(m.customerId, 'past_due');
-  }
-  return m;
-}
-
-// ---- Intercom webhooks --------------------------------------------------------------------------------------------
-
-async function postIntercom(payload: string, signature: string | null = signIntercomWebhook(payload, clientSecret)) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (signature !== null) headers['x-hub-signature'] = signature;
-  const res = await fetch(`${h.api.url}/webhooks/intercom`, { method: 'POST', headers, body: payload });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
-
-/** The conversation as an Intercom client reads it: tag names, assignees, parts. */
-const conversationJson = (id: string) =>
-  intercomApi<{
-    tags: { tags: Array<{ name: string }> };
-    team_assignee_id: number | null;
-    admin_assignee_id: number | null;
-    conversation_parts: {
-      conversation_parts: Array<{ part_type: string; body: string | null; author: { type: string } }>;
-    };
-  }>('GET', `/conversations/${id}`);
-
-// ---- API requests -------------------------------------------------------------------------------------------------
-
-/** Each test is its own client (the limiter keys on the forwarded IP, trusted from loopback). */
-async function postSupport(body: unknown, clientIp: string) {
-  const res = await h.fetch('/support/requests', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': clientIp },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
-}
-
-interface RequestRow {
-  outcome: string;
-  steps: Record<string, string>;
-  route: string;
-  reason: string;
-}
-
-/** Waits until the request's workflow recorded its outcome. */
-function finished(requestId: string): Promise<RequestRow> {
-  return waitFor(
-    async () => {
-      const [row] = await h.db.query<RequestRow>(
-        'SELECT outcome, steps, route, reason FROM support_requests WHERE id = $1',
-        [requestId],
-      );
-      return row && row.outcome !== 'pending' ? row : undefined;
-    },
-    { timeoutMs: 20_000, description: `support request ${requestId} to finish` },
-  );
-}
-
-const alertsFor = (conversationId: string) =>
-  h.db.query<{ kind: string; message: string }>('SELECT kind, message FROM alerts WHERE key = $1', [
-    `support:conversation:${conversationId}`,
-  ]);
+useSupportStack();
 
 // ---- tests --------------------------------------------------------------------------------------------------------
 
@@ -398,94 +242,4 @@ describe('support automation', () => {
     expect(support[0]?.at).toEqual(expect.any(String));
   });
 
-  it('refuses a webhook without a valid X-Hub-Signature (401), and acknowledges topics it does not handle', async () => {
-    const m = await member();
-    const conversationId = fake.createConversation({ contactId: m.contactId });
-    const payload = conversationUserCreated(m, conversationId, 'How do I cancel?');
-
-    expect((await postIntercom(payload, signIntercomWebhook(payload, 'not_the_secret'))).status).toBe(401);
-    expect((await postIntercom(payload, null)).status).toBe(401);
-    expect((await postIntercom(`${payload} `, signIntercomWebhook(payload, clientSecret))).status).toBe(401);
-    expect(
-      await h.db.query('SELECT 1 FROM support_requests WHERE conversation_id = $1', [conversationId]),
-    ).toHaveLength(0);
-
-    const other = JSON.stringify({ ...JSON.parse(payload), topic: 'contact.user.created' });
-    expect(await postIntercom(other)).toEqual({
-      status: 200,
-      body: { received: true, ignored: 'topic contact.user.created is not handled' },
-    });
-  });
-
-  it('verifies and reads the notification exactly as Intercom documents and signs it', () => {
-    const raw = readFileSync(path.join(INTERCOM_FIXTURES, 'conversation.user.created.json'));
-    const signature = readFileSync(
-      path.join(INTERCOM_FIXTURES, 'conversation.user.created.X-Hub-Signature.txt'),
-      'utf8',
-    ).trim();
-    expect(verifyHubSignature(raw, signature, 'test_client_secret')).toBe(true);
-    expect(verifyHubSignature(raw, signature, 'another_secret')).toBe(false);
-    // The author of the documented example is an admin: their address is not taken for the member's.
-    expect(readIntercomNotification(JSON.parse(raw.toString('utf8')))).toEqual({
-      kind: 'message',
-      message: {
-        source: 'intercom',
-        dedupeKey: 'intercom:525:403918350',
-        conversationId: '525',
-        contactId: '6762f15b1bb69f9f2193bbbc',
-        externalId: '70',
-        body: 'this is the message body',
-      },
-    });
-  });
-
-  it.each([
-    ['no body', {}, 'body', 'is required', '198.51.100.31'],
-    ['a blank body', { body: '   ' }, 'body', 'is required', '198.51.100.32'],
-    [
-      'a body over 10,000 characters',
-      { body: 'x'.repeat(10_001) },
-      'body',
-      'is longer than 10,000 characters',
-      '198.51.100.33',
-    ],
-    [
-      'a malformed email',
-      { body: 'Where is my invoice?', email: 'not-an-email' },
-      'email',
-      'is not a valid email address',
-      '198.51.100.34',
-    ],
-    [
-      'a malformed member id',
-      { body: 'Where is my invoice?', memberId: 'no spaces' },
-      'memberId',
-      'is not a valid member id',
-      '198.51.100.35',
-    ],
-  ])('refuses a request with %s with 400 naming the field', async (_case, body, field, message, clientIp) => {
-    const r = await postSupport(body, clientIp);
-    expect(r).toMatchObject({ status: 400, body: { error: 'invalid_request', field, message } });
-  });
-
-  it('limits each client to SUPPORT_RATE_LIMIT_PER_MINUTE requests a minute (429), without slowing other clients', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await postSupport({}, '203.0.113.7')).status);
-    const limited = await postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.7');
-    expect(statuses).toEqual([400, 400, 400, 400, 400]);
-    expect(limited.status).toBe(429);
-    expect(limited.body).toMatchObject({ error: 'rate_limited' });
-    expect(limited.headers.get('ratelimit-policy')).toMatch(/q=5; w=60/);
-    expect(limited.headers.get('ratelimit')).toMatch(/r=0/);
-
-    // Another client, an unknown sender: answered in the HTTP response (there is no member to send it to).
-    const other = await postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.8');
-    expect(other.status).toBe(202);
-    expect(other.body).toMatchObject({ intent: 'cancellation', route: 'auto_reply', deliveredVia: 'response' });
-    expect(other.body['reply']).toContain(CANCEL_PATH);
-    expect(await finished(other.body['requestId'])).toMatchObject({
-      outcome: 'answered_in_response',
-      steps: { reply: 'in_response_only' },
-    });
-  });
 });
