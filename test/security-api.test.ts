@@ -52,22 +52,27 @@ async function member() {
     stripeEvent('invoice.paid', m, { object: { hosted_invoice_url: `https://invoice.stripe.com/i/${m.customerId}` } }),
   ])
     expect((await h.post(e)).status).toBe(200);
-  await waitFor(async () => (await h.get(`/members/${m.customerId}`)).body.latestInvoiceUrl, {
-    description: `member ${m.customerId} with its invoice`,
-  });
+  await waitFor(
+    async () => {
+      const { body } = await h.get(`/members/${m.customerId}`);
+      return body.latestInvoiceUrl && body.email === m.email && body.appUserId === m.appUserId;
+    },
+    { description: `member ${m.customerId} with its invoice, email and app user id` },
+  );
   return m;
 }
 
 const call = (path: string, init: RequestInit = {}) => fetch(`${h.api.url}${path}`, init).then(readJson);
 const supportBody = { method: 'POST', body: JSON.stringify({ body: 'How do I cancel?' }) };
 
-const PROTECTED: Array<[string, string, RequestInit?]> = [
-  ['GET', '/members/cus_anyone'],
-  ['GET', '/members/cus_anyone/access'],
-  ['GET', '/members/cus_anyone/messenger'],
+// Every row has all three cells: jest takes a test function with more parameters than cells for a done-callback test.
+const PROTECTED: Array<[string, string, RequestInit]> = [
+  ['GET', '/members/cus_anyone', {}],
+  ['GET', '/members/cus_anyone/access', {}],
+  ['GET', '/members/cus_anyone/messenger', {}],
   ['POST', '/support/requests', { ...supportBody, headers: { 'content-type': 'application/json' } }],
-  ['GET', '/metrics'],
-  ['GET', '/some/route/nobody/protected'],
+  ['GET', '/metrics', {}],
+  ['GET', '/some/route/nobody/protected', {}],
 ];
 
 describe('API trust boundaries', () => {
@@ -78,7 +83,7 @@ describe('API trust boundaries', () => {
 
   it.each(PROTECTED)('refuses %s %s with a wrong key (401)', async (_method, path, init) => {
     for (const authorization of [`Bearer ${h.apiKey}x`, `Bearer ${h.apiKey.slice(0, -1)}`, `Basic ${h.apiKey}`, 'Bearer ']) {
-      const headers = { ...(init?.headers as Record<string, string>), authorization };
+      const headers = { ...(init.headers as Record<string, string> | undefined), authorization };
       expect((await call(path, { ...init, headers })).status).toBe(401);
     }
   });
@@ -129,6 +134,7 @@ describe('API trust boundaries', () => {
       expect(r.status).toBe(202);
       expect(Object.keys(r.body).sort()).toEqual(['deliveredVia', 'intent', 'requestId', 'route']);
       expect(['member_channel', 'person']).toContain(r.body.deliveredVia);
+      if (r.body.route !== 'human') expect(r.body.deliveredVia).toBe('member_channel');
       expect(JSON.stringify(r.body)).not.toMatch(/https?:|billing\.stripe|active|past_due/);
     }
   });
