@@ -45,7 +45,7 @@ describe('config', () => {
   });
 
   it('accepts a live key in production', () => {
-    expect(loadConfig({ ...base, NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_123' }).stripe.secretKey).toBe('sk_live_123');
+    expect(loadConfig({ ...base, ...dotEnvSecrets, NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_123' }).stripe.secretKey).toBe('sk_live_123');
   });
 
   it('documents every variable in .env.example and the README', () => {
