@@ -7,35 +7,25 @@ import path from 'node:path';
 import { readIntercomNotification, verifyHubSignature } from '../api/routes/intercom-webhook';
 import { signIntercomWebhook } from '../tools/testkit/fakes/fake-intercom';
 import { conversationUserCreated, INTERCOM_FIXTURES } from './helpers/intercom-notifications';
-import {
-  CANCEL_PATH,
-  clientSecret,
-  fake,
-  finished,
-  h,
-  member,
-  postIntercom,
-  postSupport,
-  useSupportStack,
-} from './helpers/support-stack';
+import * as support from './helpers/support-stack';
 
-useSupportStack();
+support.useSupportStack();
 
 describe('support intake edges', () => {
   it('refuses a webhook without a valid X-Hub-Signature (401), and acknowledges topics it does not handle', async () => {
-    const m = await member();
-    const conversationId = fake.createConversation({ contactId: m.contactId });
+    const m = await support.member();
+    const conversationId = support.fake.createConversation({ contactId: m.contactId });
     const payload = conversationUserCreated(m, conversationId, 'How do I cancel?');
 
-    expect((await postIntercom(payload, signIntercomWebhook(payload, 'not_the_secret'))).status).toBe(401);
-    expect((await postIntercom(payload, null)).status).toBe(401);
-    expect((await postIntercom(`${payload} `, signIntercomWebhook(payload, clientSecret))).status).toBe(401);
+    expect((await support.postIntercom(payload, signIntercomWebhook(payload, 'not_the_secret'))).status).toBe(401);
+    expect((await support.postIntercom(payload, null)).status).toBe(401);
+    expect((await support.postIntercom(`${payload} `, signIntercomWebhook(payload, support.clientSecret))).status).toBe(401);
     expect(
-      await h.db.query('SELECT 1 FROM support_requests WHERE conversation_id = $1', [conversationId]),
+      await support.h.db.query('SELECT 1 FROM support_requests WHERE conversation_id = $1', [conversationId]),
     ).toHaveLength(0);
 
     const other = JSON.stringify({ ...JSON.parse(payload), topic: 'contact.user.created' });
-    expect(await postIntercom(other)).toEqual({
+    expect(await support.postIntercom(other)).toEqual({
       status: 200,
       body: { received: true, ignored: 'topic contact.user.created is not handled' },
     });
@@ -88,14 +78,14 @@ describe('support intake edges', () => {
       '198.51.100.35',
     ],
   ])('refuses a request with %s with 400 naming the field', async (_case, body, field, message, clientIp) => {
-    const r = await postSupport(body, clientIp);
+    const r = await support.postSupport(body, clientIp);
     expect(r).toMatchObject({ status: 400, body: { error: 'invalid_request', field, message } });
   });
 
   it('limits each client to SUPPORT_RATE_LIMIT_PER_MINUTE requests a minute (429), without slowing other clients', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await postSupport({}, '203.0.113.7')).status);
-    const limited = await postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.7');
+    for (let i = 0; i < 5; i++) statuses.push((await support.postSupport({}, '203.0.113.7')).status);
+    const limited = await support.postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.7');
     expect(statuses).toEqual([400, 400, 400, 400, 400]);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ error: 'rate_limited' });
@@ -103,11 +93,11 @@ describe('support intake edges', () => {
     expect(limited.headers.get('ratelimit')).toMatch(/r=0/);
 
     // Another client, an unknown sender: answered in the HTTP response (there is no member to send it to).
-    const other = await postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.8');
+    const other = await support.postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.8');
     expect(other.status).toBe(202);
     expect(other.body).toMatchObject({ intent: 'cancellation', route: 'auto_reply', deliveredVia: 'response' });
-    expect(other.body['reply']).toContain(CANCEL_PATH);
-    expect(await finished(other.body['requestId'])).toMatchObject({
+    expect(other.body['reply']).toContain(support.CANCEL_PATH);
+    expect(await support.finished(other.body['requestId'])).toMatchObject({
       outcome: 'answered_in_response',
       steps: { reply: 'in_response_only' },
     });
