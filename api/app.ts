@@ -17,6 +17,7 @@ import {
 import { healthRouter } from './routes/health';
 import { membersRouter, type MemberRouteDeps } from './routes/members';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
+import { apiKeyGate, memberRateLimit, type Surfaces } from './surfaces';
 
 export interface AppDeps {
   db: Db;
@@ -29,23 +30,32 @@ export interface AppDeps {
   stripe?: Stripe;
   memberSections?: MemberRouteDeps['sections'];
   readinessDetails?: () => Record<string, unknown>;
-  /** Extra routers (support intake, admin pages) mounted before the error handler. */
+  /** Extra routers (support intake, messenger) behind the API key, mounted before the error handler. */
   extraRouters?: express.Router[];
+  /** Who may call what: webhooks and admin pages, the API key check, rate limits (api/surfaces.ts). */
+  surfaces: Surfaces;
+  /** express `trust proxy` (TRUST_PROXY): whose X-Forwarded-For the rate limits believe. */
+  trustProxy?: boolean | number | string[];
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.trustProxy ?? 'loopback');
   app.use(helmet());
-  app.use(healthRouter({ db: deps.db, temporal: deps.temporal, namespace: deps.namespace, taskQueue: deps.taskQueue, details: deps.readinessDetails }));
+  const { surfaces } = deps;
+  app.use(healthRouter({ db: deps.db, temporal: deps.temporal, namespace: deps.namespace, taskQueue: deps.taskQueue, details: deps.readinessDetails, hasApiKey: surfaces.hasApiKey }));
+  app.use(stripeWebhookRouter(deps));
+  for (const r of surfaces.webhooks) app.use(r);
+  app.use('/members', memberRateLimit(surfaces.memberRateLimitPerMinute));
+  app.use(apiKeyGate(surfaces.hasApiKey));
+  if (surfaces.admin) app.use(surfaces.admin);
   // The API's own metrics plus the default registry, where activities (e.g. CRM sync lag) register when the worker
   // runs in the same process (npm start).
   const registry = Registry.merge([deps.metrics.registry, defaultRegister]);
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  app.use(stripeWebhookRouter(deps));
   app.use(membersRouter({ db: deps.db, temporal: deps.temporal, log: deps.log, sections: deps.memberSections }));
   for (const r of deps.extraRouters ?? []) app.use(r);
   app.use((_req, _res, next) => next(new NotFoundError({ error: 'not_found' })));

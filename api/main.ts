@@ -2,7 +2,7 @@
 import { createStripeClient } from '../lib/clients';
 import { createDb, migrate } from '../lib/db';
 import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
-import { connectTemporalClient } from '../lib/temporal';
+import { connectTemporalClient, temporalConnectionSettings } from '../lib/temporal';
 import { startApiServer } from './server';
 
 async function main(): Promise<void> {
@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   }
   const db = createDb(config.databaseUrl);
   await migrate(db);
-  const temporal = await connectTemporalClient({ address: config.temporal.address, namespace: config.temporal.namespace });
+  const temporal = await connectTemporalClient({
+    ...temporalConnectionSettings(config.temporal),
+    namespace: config.temporal.namespace,
+  });
   const stripe = config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }) : undefined;
   const api = await startApiServer(config, { db, temporal, log, stripe });
   log.info({ port: api.port }, 'memberops API listening');

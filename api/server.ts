@@ -7,9 +7,12 @@ import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
+import { adminRouter } from './admin/auth';
 import { createApp, type AppDeps } from './app';
+import { createApiKeyCheck } from './auth/api-key';
 import { crmSection } from './crm-section';
 import { intercomWebhookRouter } from './routes/intercom-webhook';
+import { messengerRouter } from './routes/messenger';
 import { supportRequestsRouter } from './routes/support';
 import { supportSection } from './support-section';
 import type { SupportIntakeDeps } from './support-intake';
@@ -22,10 +25,11 @@ export interface ApiServer {
 }
 
 export async function startApiServer(
-  config: Pick<Config, 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl'> &
+  config: Pick<Config, 'nodeEnv' | 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl' | 'security'> &
     Partial<Pick<Config, 'intercom'>>,
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
+  const hasApiKey = createApiKeyCheck(config.security.apiKeys);
   const support: SupportIntakeDeps = {
     db: deps.db,
     temporal: deps.temporal,
@@ -47,9 +51,25 @@ export async function startApiServer(
     readinessDetails: () => ({ crmSync: config.intercom?.accessToken ? 'on' : 'off (INTERCOM_ACCESS_TOKEN not set)' }),
     ...deps,
     memberSections: [crmSection(deps.db), supportSection(deps.db), ...(deps.memberSections ?? [])],
+    trustProxy: config.security.trustProxy,
+    surfaces: {
+      webhooks: [intercomWebhookRouter({ ...support, clientSecret: config.intercom?.clientSecret })],
+      admin: adminRouter({
+        db: deps.db,
+        log: deps.log,
+        nodeEnv: config.nodeEnv,
+        email: config.security.admin.email,
+        passwordHash: config.security.admin.passwordHash,
+        sessionSecret: config.security.sessionSecret,
+        loginAttemptsPer15Minutes: config.security.admin.loginAttemptsPer15Minutes,
+        hasApiKey,
+      }),
+      hasApiKey,
+      memberRateLimitPerMinute: config.security.memberRateLimitPerMinute,
+    },
     extraRouters: [
-      intercomWebhookRouter({ ...support, clientSecret: config.intercom?.clientSecret }),
       supportRequestsRouter({ ...support, rateLimitPerMinute: config.support.rateLimitPerMinute }),
+      messengerRouter({ db: deps.db, secret: config.intercom?.messengerSecret, appId: config.intercom?.appId }),
       ...(deps.extraRouters ?? []),
     ],
   });

@@ -27,6 +27,7 @@ import {
 } from '../workflows/support-messages';
 import { findMembership, type MembershipRow } from './member-store';
 import { callTemporal } from './temporal-call';
+import { deliveredVia, gateByTrust, type DeliveredVia } from './support-trust';
 
 export interface SupportIntakeDeps {
   db: Db;
@@ -53,6 +54,8 @@ export interface SupportMessage {
   externalId?: string;
   conversationId?: string;
   contactId?: string;
+  /** The Intercom author is not a user with a verified identity: routed to a person, attributed to no member. */
+  unverifiedSender?: boolean;
   subject?: string;
   body: string;
 }
@@ -61,6 +64,8 @@ export interface SupportIntakeResult {
   requestId: string;
   intent: SupportIntent;
   route: SupportRoute;
+  /** Where the reply went (api/support-trust.ts); the HTTP answers say this, not what was sent. */
+  deliveredVia: DeliveredVia;
   reply?: string;
   /** The message was received before (a redelivery): the first answer, nothing new started. */
   duplicate: boolean;
@@ -102,13 +107,17 @@ export async function processSupportMessage(
 
   const requestId = randomUUID();
   const member = await findMember(db, msg);
-  const decision = classifySupportRequest({
-    subject: msg.subject,
-    body: msg.body,
-    member: member ? { status: member.status, allowed: member.allowed } : null,
-    priorAutoReplies: await countPriorAutoReplies(db, msg, member),
-    minAutoReplyConfidence: deps.autoReplyMinConfidence,
-  });
+  const decision = gateByTrust(
+    classifySupportRequest({
+      subject: msg.subject,
+      body: msg.body,
+      member: member ? { status: member.status, allowed: member.allowed } : null,
+      priorAutoReplies: await countPriorAutoReplies(db, msg, member),
+      minAutoReplyConfidence: deps.autoReplyMinConfidence,
+    }),
+    msg,
+    Boolean(member),
+  );
   const { route, reason, reply } = await withReply(deps, decision, member, requestId);
 
   const [inserted] = await db.query<StoredRequest>(
@@ -306,6 +315,7 @@ async function handOff(deps: SupportIntakeDeps, row: StoredRequest, duplicate: b
     requestId: row.id,
     intent: row.intent,
     route: row.route,
+    deliveredVia: deliveredVia(row),
     ...(row.reply ? { reply: row.reply } : {}),
     duplicate,
   };

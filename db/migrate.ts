@@ -3,7 +3,7 @@ import { createDb, migrate } from '../lib/db';
 import { loadConfigOrExit } from '../lib/entry';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit({ STRIPE_WEBHOOK_SECRET: 'unused-by-migrations', ...process.env });
+  const config = loadConfigOrExit({ STRIPE_WEBHOOK_SECRET: 'whsec_unused_by_migrations', ...process.env }, 'worker');
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set');
   const db = createDb(config.databaseUrl);
   try {

@@ -2,6 +2,7 @@ import ms from 'ms';
 import { z } from 'zod';
 import type { DunningPolicy } from '../workflows/messages';
 import { DEFAULT_AUTO_REPLY_MIN_CONFIDENCE } from './support/rules';
+import { productionIssues, refineSecurity, securityConfig, securityEnvShape, type ConfigPart, type SecurityConfig } from './config-security';
 
 /** A duration in the Temporal / `ms` string form (`10s`, `3 days`, `500ms`), parsed to milliseconds. */
 const durationMs = z
@@ -44,7 +45,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** Every environment variable memberops reads, with its default. Documented one-to-one in `.env.example`. */
 export const envSchema = z
   .object({
-    /** `production` turns on the production guards (no test-mode Stripe key). */
+    /** `production` turns on the production guards (real webhook secret, live Stripe key, API keys, admin hash). */
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     /** HTTP port of the API. */
     PORT: port.default(3000),
@@ -104,15 +105,10 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    ...securityEnvShape,
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.STRIPE_SECRET_KEY?.startsWith('sk_test_')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['STRIPE_SECRET_KEY'],
-        message: 'is a test-mode key (sk_test_…) but NODE_ENV=production',
-      });
-    }
+    refineSecurity(env, ctx);
     if (env.DUNNING_CANCEL_AFTER < env.DUNNING_GRACE_PERIOD) {
       ctx.addIssue({
         code: 'custom',
@@ -128,11 +124,26 @@ export interface Config {
   nodeEnv: Env['NODE_ENV'];
   port: number;
   databaseUrl?: string;
-  temporal: { address?: string; namespace: string; taskQueue: string };
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    tls?: { certPath?: string; keyPath?: string; caPath?: string };
+    apiKey?: string;
+  };
   stripe: { secretKey?: string; webhookSecret: string; apiBase?: string };
   dunning: DunningPolicy;
   memberHistoryLimit: number;
-  intercom: { accessToken?: string; baseUrl?: string; clientSecret?: string; adminId?: string; supportTeamId?: string };
+  intercom: {
+    accessToken?: string;
+    baseUrl?: string;
+    clientSecret?: string;
+    adminId?: string;
+    supportTeamId?: string;
+    messengerSecret?: string;
+    appId?: string;
+  };
+  security: SecurityConfig;
   billingPortalReturnUrl?: string;
   support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number; autoReplyMinConfidence?: number };
   logLevel: Env['LOG_LEVEL'];
@@ -143,11 +154,22 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+/**
+ * Parses the environment once; throws a ConfigError naming every bad variable. `part` says which process reads it:
+ * production refuses an API without API keys, admin hash or session secret, but the worker needs none of them.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>,
+  opts: { part?: ConfigPart } = {},
+): Config {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  const issues = result.success
+    ? result.data.NODE_ENV === 'production'
+      ? productionIssues(result.data, opts.part ?? 'api')
+      : []
+    : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  if (!result.success || issues.length > 0) {
+    const lines = issues.map((issue) => `  ${issue.path || '(environment)'}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = result.data;
@@ -155,7 +177,15 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      ...(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA
+        ? { tls: { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA } }
+        : {}),
+      apiKey: e.TEMPORAL_API_KEY,
+    },
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE },
     dunning: {
       gracePeriodMs: e.DUNNING_GRACE_PERIOD,
@@ -170,7 +200,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       clientSecret: e.INTERCOM_CLIENT_SECRET,
       adminId: e.INTERCOM_ADMIN_ID,
       supportTeamId: e.INTERCOM_SUPPORT_TEAM_ID,
+      messengerSecret: e.INTERCOM_MESSENGER_SECRET,
+      appId: e.INTERCOM_APP_ID,
     },
+    security: securityConfig(e),
     billingPortalReturnUrl: e.BILLING_PORTAL_RETURN_URL,
     support: {
       loginUrl: e.APP_LOGIN_URL,

@@ -1,12 +1,13 @@
 /** Shared start-up for entry points: .env, config (fail fast naming the variable), logger, shutdown on signals. */
 import { ConfigError, loadConfig, type Config } from './config';
+import type { ConfigPart } from './config-security';
 import { loadDotEnv } from './env-file';
 import { createLogger, type Logger } from './logger';
 
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, part: ConfigPart = 'api'): Config {
   loadDotEnv();
   try {
-    return loadConfig(env);
+    return loadConfig(env, { part });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`memberops: ${err.message}\nSee .env.example for every variable.\n`);

@@ -15,6 +15,16 @@ const REDACT_PATHS = [
   '*.webhookSecret',
   'config.stripe',
   'config.intercom.accessToken',
+  'config.security',
+  'config.temporal.apiKey',
+  'req.headers.cookie',
+  'headers.cookie',
+  '*.apiKey',
+  '*.apiKeys',
+  '*.password',
+  '*.passwordHash',
+  '*.sessionSecret',
+  '*.messengerSecret',
 ];
 
 export function createLogger(

@@ -5,6 +5,14 @@ import { ConfigError, envSchema, loadConfig } from '../lib/config';
 
 const ROOT = path.join(__dirname, '..');
 const base = { STRIPE_WEBHOOK_SECRET: 'whsec_test' };
+/** What .env adds to the compose environment in production (the credentials compose must not carry). */
+const dotEnvSecrets = {
+  STRIPE_WEBHOOK_SECRET: 'whsec_x',
+  API_KEYS: '0123456789abcdef0123456789abcdef',
+  ADMIN_EMAIL: 'founder@community.test',
+  ADMIN_PASSWORD_HASH: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+  SESSION_SECRET: 'fedcba9876543210fedcba9876543210',
+};
 
 describe('config', () => {
   it('applies the documented defaults', () => {
@@ -37,7 +45,7 @@ describe('config', () => {
   });
 
   it('accepts a live key in production', () => {
-    expect(loadConfig({ ...base, NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_123' }).stripe.secretKey).toBe('sk_live_123');
+    expect(loadConfig({ ...base, ...dotEnvSecrets, NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_123' }).stripe.secretKey).toBe('sk_live_123');
   });
 
   it('documents every variable in .env.example and the README', () => {
@@ -72,8 +80,8 @@ describe('docker-compose.yml', () => {
 
   it('gives the API and worker environments that the config accepts, pointing at the compose services', () => {
     for (const name of ['api', 'worker']) {
-      const env = { ...compose.services[name]?.environment, STRIPE_WEBHOOK_SECRET: 'whsec_x' };
-      const config = loadConfig(env);
+      const env = { ...compose.services[name]?.environment, ...(name === 'api' ? dotEnvSecrets : { STRIPE_WEBHOOK_SECRET: 'whsec_x' }) };
+      const config = loadConfig(env, { part: name === 'api' ? 'api' : 'worker' });
       expect(config.databaseUrl).toMatch(/@postgres:5432\//);
       expect(config.temporal.address).toBe('temporal:7233');
       for (const key of Object.keys(compose.services[name]?.environment ?? {})) {
@@ -82,11 +90,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the API port the config uses, the Temporal frontend and the UI on 8233', () => {
-    const apiPort = loadConfig({ ...compose.services['api']?.environment, STRIPE_WEBHOOK_SECRET: 'x' }).port;
+  it('publishes the API port the config uses, and the Temporal frontend and the UI on 8233 to this host only', () => {
+    const apiPort = loadConfig({ ...compose.services['api']?.environment, ...dotEnvSecrets }).port;
     expect(compose.services['api']?.ports).toContain(`${apiPort}:${apiPort}`);
-    expect(compose.services['temporal']?.ports).toContain('127.0.0.1:7233:7233');
-    expect(compose.services['temporal-ui']?.ports).toContain('127.0.0.1:8233:8080');
+    // Anyone reaching 7233 could signal member workflows without a Stripe signature; the UI shows member emails.
+    expect(compose.services['temporal']?.ports).toEqual(['127.0.0.1:7233:7233']);
+    expect(compose.services['temporal-ui']?.ports).toEqual(['127.0.0.1:8233:8080']);
     expect(compose.services['temporal-ui']?.environment?.['TEMPORAL_ADDRESS']).toBe('temporal:7233');
   });
 

@@ -170,7 +170,7 @@ describe('Stripe webhooks drive the membership', () => {
     Object.assign(old.data.object, { id: m.subscriptionId, customer: m.customerId, status: 'canceled' });
     expect((await h.post(old)).status).toBe(200);
     await h.waitForStatus(m.customerId, 'canceled');
-    const metrics = await fetch(`${h.api.url}/metrics`).then((r) => r.text());
+    const metrics = await h.fetch('/metrics').then((r) => r.text());
     expect(metrics).toMatch(/memberops_stripe_api_version_mismatch_total\{api_version="2020-03-02"\} [1-9]/);
   });
 });

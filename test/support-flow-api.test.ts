@@ -21,16 +21,17 @@ describe('support automation through the API', () => {
     );
 
     expect(r.status).toBe(202);
-    expect(r.body).toMatchObject({ intent: 'account_access', route: 'auto_reply' });
-    expect(r.body['reply']).toContain(LOGIN_URL);
-    expect(r.body['reply']).toContain('Your membership is on hold because a payment did not go through.');
-    expect(r.body['reply']).toContain('Access comes back as soon as the payment goes through');
+    expect(r.body).toMatchObject({ intent: 'account_access', route: 'auto_reply', deliveredVia: 'member_channel' });
+    expect(r.body).not.toHaveProperty('reply');
     // No conversation: the reply reaches the member through the messenger (an Intercom message to the contact).
     expect(await finished(r.body['requestId'])).toMatchObject({
       outcome: 'replied',
       steps: { reply: 'sent (intercom)' },
     });
-    expect(stack.fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(LOGIN_URL))).toHaveLength(1);
+    const sent = stack.fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(LOGIN_URL));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.body).toContain('Your membership is on hold because a payment did not go through.');
+    expect(sent[0]?.body).toContain('Access comes back as soon as the payment goes through');
   });
 
   it('shows the support history, with the rules that decided, in GET /members/:id', async () => {
@@ -41,8 +42,10 @@ describe('support automation through the API', () => {
       { email: m.email, subject: 'Receipt', body: 'Please send me my receipt' },
       '198.51.100.20',
     );
-    expect(receipt.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply' });
-    expect(receipt.body['reply']).toContain(m.invoiceUrl);
+    expect(receipt.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply', deliveredVia: 'member_channel' });
+    expect(receipt.body).not.toHaveProperty('reply');
+    // Identified by email only: the link went to the member's own contact, not to whoever asked.
+    expect(stack.fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(m.invoiceUrl))).toHaveLength(1);
     await finished(receipt.body['requestId']);
     const cancel = await postSupport(
       { memberId: m.customerId, body: 'How do I cancel my membership?' },
@@ -138,7 +141,7 @@ describe('support automation through the API', () => {
     // Another client, an unknown sender: answered in the HTTP response (there is no member to send it to).
     const other = await postSupport({ body: 'How do I cancel my membership?' }, '203.0.113.8');
     expect(other.status).toBe(202);
-    expect(other.body).toMatchObject({ intent: 'cancellation', route: 'auto_reply' });
+    expect(other.body).toMatchObject({ intent: 'cancellation', route: 'auto_reply', deliveredVia: 'response' });
     expect(other.body['reply']).toContain(CANCEL_PATH);
     expect(await finished(other.body['requestId'])).toMatchObject({
       outcome: 'answered_in_response',

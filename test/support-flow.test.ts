@@ -30,8 +30,14 @@ describe('support automation in Intercom conversations', () => {
     );
 
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply', duplicate: false });
-    expect(r.body['reply']).toContain(m.invoiceUrl);
+    expect(r.body).toMatchObject({
+      intent: 'invoice_receipt',
+      route: 'auto_reply',
+      deliveredVia: 'intercom_conversation',
+      duplicate: false,
+    });
+    // The link goes into the member's conversation (asserted below), never into the HTTP answer.
+    expect(r.body).not.toHaveProperty('reply');
     expect(await finished(r.body['requestId'])).toMatchObject({ outcome: 'replied', steps: { reply: 'sent' } });
     const conversation = await conversationJson(conversationId);
     const replies = conversation.conversation_parts.conversation_parts.filter((p) => p.author.type === 'admin');
@@ -50,8 +56,8 @@ describe('support automation in Intercom conversations', () => {
     );
 
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ intent: 'billing', route: 'billing_flow' });
-    expect(r.body['reply']).toMatch(/https:\/\/billing\.stripe\.com\/p\/session\/test_\w+/);
+    expect(r.body).toMatchObject({ intent: 'billing', route: 'billing_flow', deliveredVia: 'intercom_conversation' });
+    expect(JSON.stringify(r.body)).not.toMatch(/billing\.stripe\.com/);
     const done = await finished(r.body['requestId']);
     expect(done).toMatchObject({
       outcome: 'replied',
@@ -70,7 +76,9 @@ describe('support automation in Intercom conversations', () => {
     const replies = (await conversationJson(conversationId)).conversation_parts.conversation_parts.filter(
       (p) => p.author.type === 'admin',
     );
-    expect(replies.map((p) => p.body)).toEqual([expect.stringContaining('https://billing.stripe.com/p/session/')]);
+    expect(replies.map((p) => p.body)).toEqual([
+      expect.stringMatching(/https:\/\/billing\.stripe\.com\/p\/session\/test_\w+/),
+    ]);
   });
 
   it('hands an unknown question to a person: tagged, assigned to the team inbox, one alert even when the webhook is delivered twice', async () => {

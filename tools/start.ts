@@ -4,8 +4,10 @@
  *   TEMPORAL_MODE=server a Temporal server on the same PostgreSQL (the production topology, no Web UI)
  * - no DATABASE_URL: an embedded PostgreSQL (data in .data/postgres)
  * - no STRIPE_WEBHOOK_SECRET outside production: a local secret in .data/, printed once
+ * - no API_KEYS / ADMIN_PASSWORD_HASH outside production: a local app key and founder password in .data/, printed once
  * then migrations, the worker and the API in this process. Ctrl-C stops all of it.
  */
+import { hash } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { createStripeClient } from '../lib/clients';
 import { createDb, migrate } from '../lib/db';
 import { loadDotEnv } from '../lib/env-file';
 import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
-import { connectTemporalClient } from '../lib/temporal';
+import { connectTemporalClient, temporalConnectionSettings } from '../lib/temporal';
 import { findOrBuildTemporalCli } from './testkit/temporal-cli';
 import { TemporalDevServer } from './testkit/temporal-dev-server';
 import { findOrBuildTemporalServer, TemporalServer } from './testkit/temporal-server';
@@ -29,6 +31,33 @@ async function localWebhookSecret(): Promise<string> {
   const secret = `whsec_local_${randomBytes(24).toString('hex')}`;
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** A value kept in .data/ across restarts; `created` says whether it was made now (then it is printed once). */
+async function localValue(name: string, make: () => string | Promise<string>): Promise<{ value: string; created: boolean }> {
+  const file = path.join(DATA_DIR, name);
+  if (existsSync(file)) return { value: (await readFile(file, 'utf8')).trim(), created: false };
+  const value = await make();
+  await writeFile(file, `${value}\n`, { mode: 0o600 });
+  return { value, created: true };
+}
+
+/** Local credentials for the app and the founder, so every protected route is usable under npm start. */
+async function localCredentials(say: (m: string) => void): Promise<void> {
+  if (process.env['NODE_ENV'] === 'production') return;
+  if (!process.env['API_KEYS']) {
+    const key = await localValue('dev-api-key', () => `mk_local_${randomBytes(24).toString('hex')}`);
+    process.env['API_KEYS'] = key.value;
+    say('API_KEYS is not set: using a local app key from .data/dev-api-key.');
+    if (key.created) say(`  Your app calls memberops with: Authorization: Bearer ${key.value}`);
+  }
+  if (!process.env['ADMIN_PASSWORD_HASH']) {
+    process.env['ADMIN_EMAIL'] ??= 'founder@localhost.test';
+    const password = await localValue('dev-admin-password', () => randomBytes(12).toString('base64url'));
+    process.env['ADMIN_PASSWORD_HASH'] = await hash(password.value);
+    say(`ADMIN_PASSWORD_HASH is not set: founder sign-in at /admin/login as ${process.env['ADMIN_EMAIL']}, password in .data/dev-admin-password.`);
+    if (password.created) say(`  Password (shown once): ${password.value}`);
+  }
 }
 
 async function startEmbeddedPostgres(log: (m: string) => void): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -118,6 +147,8 @@ async function main(): Promise<void> {
     say('For real webhooks run `stripe listen --forward-to localhost:3000/webhooks/stripe` and put its whsec_… in .env.');
   }
 
+  await localCredentials(say);
+
   if (!process.env['DATABASE_URL']) {
     say('DATABASE_URL is not set: starting an embedded PostgreSQL (data in .data/postgres)');
     const pg = await startEmbeddedPostgres(say);
@@ -147,14 +178,14 @@ async function main(): Promise<void> {
   });
 
   const temporal = await connectTemporalClient({
-    address: config.temporal.address as string,
+    ...temporalConnectionSettings(config.temporal),
     namespace: config.temporal.namespace,
   });
   stops.unshift(() => temporal.connection.close());
   const stripe = config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }) : undefined;
   const api = await startApiServer(config, { db, temporal, log, stripe });
   stops.unshift(() => api.close());
-  say(`API listening on http://localhost:${api.port}  (try: curl localhost:${api.port}/readyz)`);
+  say(`API listening on http://localhost:${api.port}  (try: curl -H "Authorization: Bearer $(cat .data/dev-api-key)" localhost:${api.port}/readyz)`);
 
   const stopAll = async (): Promise<void> => {
     for (const stop of stops) {

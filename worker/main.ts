@@ -4,7 +4,7 @@ import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
 import { buildWorker } from './run';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, 'worker');
   const log = entryLogger(config, 'memberops-worker');
   if (!config.databaseUrl || !config.temporal.address) {
     log.fatal('npm run worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides local ones)');

@@ -7,20 +7,21 @@ import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createIntercomClient, createStripeClient } from '../lib/clients';
+import { temporalConnectionSettings } from '../lib/temporal';
 import { createMemberopsWorker } from './create-worker';
 import { installTemporalRuntime } from './temporal-runtime';
 
 export async function buildWorker(config: Config, db: Db, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
-  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is not set');
+  const settings = temporalConnectionSettings(config.temporal);
   installTemporalRuntime(log);
   // Any Temporal server (dev server reopening its db file, a self-hosted cluster): register the attributes idempotently.
-  const admin = await Connection.connect({ address: config.temporal.address });
+  const admin = await Connection.connect(settings);
   try {
     await ensureSearchAttributes(admin, config.temporal.namespace, (m) => log.info(m));
   } finally {
     await admin.close();
   }
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(settings);
   const stripe = config.stripe.secretKey
     ? createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase })
     : undefined;

@@ -1,6 +1,9 @@
-/** GET /healthz (process alive) and GET /readyz (dependencies reachable, worker polling). */
+/**
+ * GET /healthz (process alive) and GET /readyz (dependencies reachable, worker polling). Both are public: /readyz
+ * tells strangers the status only; the checks (error text, host names) are for callers with an app API key.
+ */
 import type { Client } from '@temporalio/client';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { Db } from '../../lib/db';
 import { callTemporal } from '../temporal-call';
 
@@ -11,6 +14,8 @@ export interface ReadinessDeps {
   taskQueue: string;
   /** Extra readiness details (e.g. CRM sync on/off); never fails readiness. */
   details?: () => Record<string, unknown>;
+  /** Who sees the checks: callers with an app API key. */
+  hasApiKey: (req: Request) => boolean;
 }
 
 async function timed<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -32,7 +37,7 @@ export function healthRouter(deps: ReadinessDeps): Router {
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
     try {
       await timed(deps.db.ping(), 2000);
@@ -61,7 +66,11 @@ export function healthRouter(deps: ReadinessDeps): Router {
       checks['worker'] = { ok: false, detail: 'unknown (Temporal unreachable)' };
     }
     const ready = Object.values(checks).every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks, ...(deps.details?.() ?? {}) });
+    const status = ready ? 'ready' : 'not_ready';
+    res.setHeader('Cache-Control', 'no-store');
+    res
+      .status(ready ? 200 : 503)
+      .json(deps.hasApiKey(req) ? { status, checks, ...(deps.details?.() ?? {}) } : { status });
   });
   return router;
 }

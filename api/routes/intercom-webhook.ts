@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from '../errors';
+import { asUnverified, isVerifiedMemberConversation } from '../intercom-identity';
 import { processSupportMessage, type SupportIntakeDeps, type SupportMessage } from '../support-intake';
 import { WEBHOOK_BODY_LIMIT } from './stripe-webhook';
 
@@ -160,8 +161,10 @@ export function intercomWebhookRouter(deps: SupportIntakeDeps & { clientSecret?:
       res.status(200).json({ received: true, ignored: read.reason });
       return;
     }
-    const { duplicate, ...answer } = await processSupportMessage(deps, read.message);
-    res.status(200).json({ received: true, duplicate, ...answer });
+    const message = isVerifiedMemberConversation(json) ? read.message : asUnverified(read.message);
+    const { requestId, intent, route, deliveredVia, duplicate } = await processSupportMessage(deps, message);
+    // The reply went into the conversation (or to a person): the answer says what happened, not what was sent.
+    res.status(200).json({ received: true, duplicate, requestId, intent, route, deliveredVia });
   });
   return router;
 }

@@ -5,6 +5,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { BadRequestError, typedBodyErrors } from '../errors';
 import { processSupportMessage, type SupportIntakeDeps } from '../support-intake';
+import { supportAnswer } from '../support-trust';
 import { memberIdSchema } from './members';
 
 export const SUPPORT_BODY_LIMIT = '64kb';
@@ -47,8 +48,7 @@ export function supportRequestsRouter(deps: SupportIntakeDeps & { rateLimitPerMi
       subject: subject || undefined,
       body,
     });
-    const { duplicate: _duplicate, ...answer } = result;
-    res.status(202).json(answer);
+    res.status(202).json(supportAnswer(result));
   });
 
   // Body-parser failures of this route, in this route's words (the app's handler speaks of the webhook limit).

@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../../lib/logger';
 import { createMemberopsWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
 import { installTemporalRuntime } from '../../worker/temporal-runtime';
 import type { AppDeps } from '../../api/app';
+import type { DestinationStream } from 'pino';
 import { deliverStripeEvent, type StripeEventJson } from '../../tools/testkit/stripe-events';
 import { workspaceWithMessages } from './capture-messenger';
 import { waitFor } from './wait-for';
@@ -71,6 +72,8 @@ export interface HarnessOptions {
   /** Don't start a worker (tests that run their own, e.g. in a child process). */
   noWorker?: boolean;
   appDeps?: Partial<AppDeps>;
+  /** Where the API's and worker's log lines go (tests that read the logs); default: stdout. */
+  logDestination?: DestinationStream;
 }
 
 export interface Harness {
@@ -85,7 +88,12 @@ export interface Harness {
     event: StripeEventJson | string,
     opts?: { signature?: string | null; timestamp?: number },
   ): Promise<{ status: number; body: unknown }>;
+  /** The app's API key (the first of API_KEYS). */
+  apiKey: string;
+  /** GET with the app's API key. */
   get(path: string): Promise<{ status: number; body: any }>; // JSON of any endpoint
+  /** fetch() of an API path carrying the app's API key, as the app calls memberops. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   waitForStatus(memberId: string, status: string, timeoutMs?: number): Promise<any>; // JSON body
   stopWorker(): Promise<void>;
   startWorker(): Promise<void>;
@@ -97,6 +105,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const taskQueue = `memberops-test-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     STRIPE_WEBHOOK_SECRET: `whsec_test_${randomBytes(16).toString('hex')}`,
+    API_KEYS: `mk_test_${randomBytes(24).toString('hex')}`,
+    // Tests poll member routes from one address; the limit itself is tested with a small value.
+    MEMBER_RATE_LIMIT_PER_MINUTE: '1000000',
     DATABASE_URL: env.databaseUrl,
     TEMPORAL_ADDRESS: opts.temporalAddress ?? env.temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -104,7 +115,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...opts.env,
   });
-  const log = createLogger({ level: config.logLevel, name: 'test' });
+  const log = createLogger({ level: config.logLevel, name: 'test', destination: opts.logDestination });
   // Core's reconnect warnings are expected noise in outage tests; errors still show.
   installTemporalRuntime(createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'error', name: 'temporal' }), 'ERROR');
   const db = createDb(config.databaseUrl as string);
@@ -152,8 +163,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async post(event, o = {}) {
       return readJson(await deliverStripeEvent(api.url, event, { ...o, secret: config.stripe.webhookSecret }));
     },
+    apiKey: config.security.apiKeys[0] as string,
+    fetch(path, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${h.apiKey}`);
+      return fetch(`${api.url}${path}`, { ...init, headers });
+    },
     async get(path) {
-      return readJson(await fetch(`${api.url}${path}`));
+      return readJson(await h.fetch(path));
     },
     async waitForStatus(memberId, status, timeoutMs = 20_000) {
       return waitFor(

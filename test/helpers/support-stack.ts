@@ -154,7 +154,7 @@ export const conversationJson = (id: string) =>
 
 /** Each test is its own client (the limiter keys on the forwarded IP, trusted from loopback). */
 export async function postSupport(body: unknown, clientIp: string) {
-  const res = await fetch(`${stack.h.api.url}/support/requests`, {
+  const res = await stack.h.fetch('/support/requests', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': clientIp },
     body: JSON.stringify(body),

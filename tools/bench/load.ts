@@ -3,6 +3,7 @@
  * each request's scheduled time so a stalled server cannot hide its queue), a closed-loop driver (max throughput at a
  * fixed concurrency), a polling probe, and percentiles over every sample.
  */
+import { kitAuthHeaders } from '../testkit/api-credentials';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,7 +45,12 @@ export class HttpTarget {
           method,
           path,
           agent: this.agent,
-          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          // Every call carries the app's key, as the app does (the baseline server ignores it).
+          headers: {
+            ...kitAuthHeaders,
+            ...headers,
+            ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

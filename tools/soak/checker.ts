@@ -3,6 +3,7 @@
  * the projection (GET /members/:id, /access, the memberships row), notices (member_notices), the fake Intercom
  * (one contact, its attributes, tags and messages, each exactly once), and every delivered event in stripe_events.
  */
+import { kitAuthHeaders } from '../testkit/api-credentials';
 import type { FakeIntercom } from '../testkit/fakes/fake-intercom';
 import type { Db } from '../../lib/db';
 import type { ExpectedMember } from './oracle';
@@ -67,7 +68,7 @@ export interface CheckTarget {
 }
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(url, { headers: kitAuthHeaders, signal: AbortSignal.timeout(20_000) });
   const text = await res.text();
   try {
     return { status: res.status, body: JSON.parse(text) as unknown };
