@@ -96,25 +96,29 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
 
 async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: string; customerId: string | null }> {
   const [row] = await db.query<{ outcome: string; customer_id: string | null }>(
-      `INSERT INTO stripe_events (id, type, created_at, customer_id, object_id, api_version, livemode)
+    `INSERT INTO stripe_events (id, type, created_at, customer_id, object_id, api_version, livemode)
        VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET delivery_count = stripe_events.delivery_count + 1, last_received_at = now()
        RETURNING outcome, customer_id`,
-      [
-        event.id,
-        event.type,
-        event.created,
-        customerOf(event),
-        objectIdOf(event),
-        event.api_version ?? null,
-        event.livemode ?? false,
-      ],
-    );
+    [
+      event.id,
+      event.type,
+      event.created,
+      customerOf(event),
+      objectIdOf(event),
+      event.api_version ?? null,
+      event.livemode ?? false,
+    ],
+  );
   return { outcome: row?.outcome ?? 'received', customerId: row?.customer_id ?? null };
 }
 
 async function setOutcome(db: Db, eventId: string, outcome: string, detail: string | null): Promise<void> {
-  await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [eventId, outcome, detail]);
+  await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [
+    eventId,
+    outcome,
+    detail,
+  ]);
 }
 
 /** A dispute names only its charge: find the customer in events we already have, then ask Stripe. */
@@ -143,20 +147,25 @@ async function linkThroughCharge(
   return { kind: 'member', event: { ...n.partial, customerId } as MemberEvent };
 }
 
+/** The hand-off itself: signal the member's workflow, starting it (searchable by customer id) if it is new. */
+export function signalMemberWorkflow(temporal: Client, taskQueue: string, event: MemberEvent) {
+  return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
+    workflowId: memberWorkflowId(event.customerId),
+    taskQueue,
+    args: [{ customerId: event.customerId }],
+    signal: stripeEventSignal,
+    signalArgs: [event],
+    typedSearchAttributes: [
+      { key: stripeCustomerIdKey, value: event.customerId },
+      { key: membershipStatusKey, value: 'none' },
+    ],
+  });
+}
+
 async function handOff(deps: ProcessDeps, event: MemberEvent): Promise<void> {
   try {
     await callTemporal(deps.temporal, 'member workflow hand-off', () =>
-      deps.temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
-        workflowId: memberWorkflowId(event.customerId),
-        taskQueue: deps.taskQueue,
-        args: [{ customerId: event.customerId }],
-        signal: stripeEventSignal,
-        signalArgs: [event],
-        typedSearchAttributes: [
-          { key: stripeCustomerIdKey, value: event.customerId },
-          { key: membershipStatusKey, value: 'none' },
-        ],
-      }),
+      signalMemberWorkflow(deps.temporal, deps.taskQueue, event),
     );
   } catch (err) {
     await deps.db
@@ -168,4 +177,3 @@ async function handOff(deps: ProcessDeps, event: MemberEvent): Promise<void> {
     throw err;
   }
 }
-

@@ -34,7 +34,10 @@ const service = (name: string): Service => {
 };
 /** The shell script a job runs (`entrypoint: sh -ec`, `command: [script]`). */
 const script = (name: string): string => (service(name).command ?? []).join('\n');
-const appNamespace = loadConfig({ ...service('worker').environment, STRIPE_WEBHOOK_SECRET: 'x' }).temporal.namespace;
+const appNamespace = loadConfig(
+  { ...service('worker').environment, STRIPE_WEBHOOK_SECRET: 'whsec_x' },
+  { part: 'worker' },
+).temporal.namespace;
 
 describe('docker-compose.yml Temporal services', () => {
   it('runs the Temporal server release the test kit builds, with admin-tools of the same release', () => {

@@ -3,6 +3,7 @@
  * Temporal server backed by PostgreSQL (history and SQL visibility), driven by signed Stripe webhooks through a worker
  * crash and a server restart.
  */
+import { kitAuthHeaders, kitCredentialsEnv } from '../tools/testkit/api-credentials';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { memberWorkflowId } from '../workflows/messages';
@@ -65,11 +66,19 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
       // Far enough that the member is never canceled during the rehearsal.
       DUNNING_CANCEL_AFTER: '1 hour',
       LOG_LEVEL: 'warn',
+      // What a production API refuses to start without: the app's key and the founder's sign-in settings.
+      ...kitCredentialsEnv(),
     };
     api = new CompiledProcess('api', app, 'api', { ...env, PORT: String(port) });
-    workers = [new CompiledProcess('worker-a', app, 'worker', env), new CompiledProcess('worker-b', app, 'worker', env)];
+    workers = [
+      new CompiledProcess('worker-a', app, 'worker', env),
+      new CompiledProcess('worker-b', app, 'worker', env),
+    ];
     await Promise.all([api, ...workers].map((p) => p.start()));
-    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, { timeoutMs: 60_000, description: 'the API ready' });
+    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, {
+      timeoutMs: 60_000,
+      description: 'the API ready',
+    });
     const connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: server.namespace });
   });
@@ -95,7 +104,7 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
   async function waitForStatus(status: string, timeoutMs = 60_000): Promise<MemberBody> {
     return waitFor(
       async () => {
-        const res = await fetch(`${apiUrl}/members/${member.customerId}`);
+        const res = await fetch(`${apiUrl}/members/${member.customerId}`, { headers: kitAuthHeaders });
         const body = res.ok ? ((await res.json()) as MemberBody) : undefined;
         return body?.status === status ? body : undefined;
       },
@@ -156,7 +165,10 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
     const restartStarted = Date.now();
     await server.restart();
     process.stderr.write(`[rehearsal] server restart ${Date.now() - restartStarted} ms\n`);
-    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, { timeoutMs: 30_000, description: 'the API ready' });
+    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, {
+      timeoutMs: 30_000,
+      description: 'the API ready',
+    });
     await deliver(stripeEvent('invoice.paid', member));
     await waitForStatus('active');
     await visibleAs('active');

@@ -53,7 +53,11 @@ afterAll(async () => {
 /** A paying member with an invoice, an app user id and an email. */
 async function member() {
   const ids = newMember();
-  const m = { ...ids, appUserId: `app-${ids.customerId.slice(5)}`, email: `${ids.customerId.toLowerCase()}@members.test` };
+  const m = {
+    ...ids,
+    appUserId: `app-${ids.customerId.slice(5)}`,
+    email: `${ids.customerId.toLowerCase()}@members.test`,
+  };
   for (const e of [
     stripeEvent('checkout.session.completed', m, {
       object: { client_reference_id: m.appUserId, payment_status: 'paid', customer_details: { email: m.email } },
@@ -67,7 +71,7 @@ async function member() {
       const { body } = await h.get(`/members/${m.customerId}`);
       return body.latestInvoiceUrl && body.email === m.email && body.appUserId === m.appUserId;
     },
-    { description: `member ${m.customerId} with its invoice, email and app user id` },
+    { timeoutMs: 30_000, description: `member ${m.customerId} with its invoice, email and app user id` },
   );
   return m;
 }
@@ -92,7 +96,12 @@ describe('API trust boundaries', () => {
   });
 
   it.each(PROTECTED)('refuses %s %s with a wrong key (401)', async (_method, path, init) => {
-    for (const authorization of [`Bearer ${h.apiKey}x`, `Bearer ${h.apiKey.slice(0, -1)}`, `Basic ${h.apiKey}`, 'Bearer ']) {
+    for (const authorization of [
+      `Bearer ${h.apiKey}x`,
+      `Bearer ${h.apiKey.slice(0, -1)}`,
+      `Basic ${h.apiKey}`,
+      'Bearer ',
+    ]) {
       const headers = { ...(init.headers as Record<string, string> | undefined), authorization };
       expect((await call(path, { ...init, headers })).status).toBe(401);
     }
@@ -134,7 +143,11 @@ describe('API trust boundaries', () => {
 
   it("never puts a link, a portal session or the member's status in the answer to a request identified by email", async () => {
     const m = await member();
-    for (const body of ['send me my receipt', 'My card was declined, how do I update my card?', 'Am I still a member?']) {
+    for (const body of [
+      'send me my receipt',
+      'My card was declined, how do I update my card?',
+      'Am I still a member?',
+    ]) {
       const res = await h.fetch('/support/requests', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.50' },
@@ -153,45 +166,60 @@ describe('API trust boundaries', () => {
     const res = await h.fetch('/support/requests', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.51' },
-      body: JSON.stringify({ email: `stranger-${randomBytes(4).toString('hex')}@example.test`, body: 'send me my receipt' }),
+      body: JSON.stringify({
+        email: `stranger-${randomBytes(4).toString('hex')}@example.test`,
+        body: 'send me my receipt',
+      }),
     });
     const answer = await readJson(res);
-    expect(answer.body).toEqual({ requestId: expect.any(String), intent: 'invoice_receipt', route: 'human', deliveredVia: 'person' });
+    expect(answer.body).toEqual({
+      requestId: expect.any(String),
+      intent: 'invoice_receipt',
+      route: 'human',
+      deliveredVia: 'person',
+    });
   });
 
   it.each([
     ['a lead', { type: 'lead' }, true],
     ['a user whose identity was not verified (no external_id)', { type: 'user' }, false],
-  ])('gives an Intercom conversation from %s no billing reply, and attributes it to no member', async (_who, author, keepExternalId) => {
-    const m = await member();
-    const created = await fetch(`${fake.baseUrl}/contacts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ role: 'lead', email: m.email }),
-    });
-    const contactId = ((await created.json()) as { id: string }).id;
-    const conversationId = fake.createConversation({ contactId });
-    const n = JSON.parse(
-      conversationUserCreated({ contactId, appUserId: m.appUserId, email: m.email }, conversationId, 'My card was declined, how do I update my card? Send me my receipt'),
-    );
-    n.data.item.source.author = { ...n.data.item.source.author, ...author };
-    if (!keepExternalId) n.data.item.contacts.contacts[0].external_id = null;
-    const payload = JSON.stringify(n);
-    const res = await fetch(`${h.api.url}/webhooks/intercom`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature': signIntercomWebhook(payload, clientSecret) },
-      body: payload,
-    });
-    const r = await readJson(res);
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ route: 'human', deliveredVia: 'person' });
-    const [row] = await h.db.query<{ customer_id: string | null; reply: string | null }>(
-      'SELECT customer_id, reply FROM support_requests WHERE id = $1',
-      [r.body.requestId],
-    );
-    expect(row).toEqual({ customer_id: null, reply: null });
-    expect(fake.conversation(conversationId)?.parts.filter((p) => p.part_type === 'comment') ?? []).toEqual([]);
-  });
+  ])(
+    'gives an Intercom conversation from %s no billing reply, and attributes it to no member',
+    async (_who, author, keepExternalId) => {
+      const m = await member();
+      const created = await fetch(`${fake.baseUrl}/contacts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'lead', email: m.email }),
+      });
+      const contactId = ((await created.json()) as { id: string }).id;
+      const conversationId = fake.createConversation({ contactId });
+      const n = JSON.parse(
+        conversationUserCreated(
+          { contactId, appUserId: m.appUserId, email: m.email },
+          conversationId,
+          'My card was declined, how do I update my card? Send me my receipt',
+        ),
+      );
+      n.data.item.source.author = { ...n.data.item.source.author, ...author };
+      if (!keepExternalId) n.data.item.contacts.contacts[0].external_id = null;
+      const payload = JSON.stringify(n);
+      const res = await fetch(`${h.api.url}/webhooks/intercom`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature': signIntercomWebhook(payload, clientSecret) },
+        body: payload,
+      });
+      const r = await readJson(res);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ route: 'human', deliveredVia: 'person' });
+      const [row] = await h.db.query<{ customer_id: string | null; reply: string | null }>(
+        'SELECT customer_id, reply FROM support_requests WHERE id = $1',
+        [r.body.requestId],
+      );
+      expect(row).toEqual({ customer_id: null, reply: null });
+      expect(fake.conversation(conversationId)?.parts.filter((p) => p.part_type === 'comment') ?? []).toEqual([]);
+    },
+  );
 
   it("issues a Messenger token that verifies with the secret, carries the member's ids and expires within an hour", async () => {
     const m = await member();

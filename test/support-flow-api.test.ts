@@ -42,11 +42,15 @@ describe('support automation through the API', () => {
       { email: m.email, subject: 'Receipt', body: 'Please send me my receipt' },
       '198.51.100.20',
     );
-    expect(receipt.body).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply', deliveredVia: 'member_channel' });
+    expect(receipt.body).toMatchObject({
+      intent: 'invoice_receipt',
+      route: 'auto_reply',
+      deliveredVia: 'member_channel',
+    });
     expect(receipt.body).not.toHaveProperty('reply');
+    await finished(receipt.body['requestId']);
     // Identified by email only: the link went to the member's own contact, not to whoever asked.
     expect(stack.fake.messagesTo(m.contactId).filter((msg) => msg.body.includes(m.invoiceUrl))).toHaveLength(1);
-    await finished(receipt.body['requestId']);
     const cancel = await postSupport(
       { memberId: m.customerId, body: 'How do I cancel my membership?' },
       '198.51.100.20',

@@ -6,17 +6,11 @@
 import type { Client } from '@temporalio/client';
 import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
+import { signalMemberWorkflow } from '../../api/process-stripe-event';
 import { normalizeStripeEvent, stripeEventEnvelope } from '../../api/stripe-events';
 import type { Db } from '../../lib/db';
 import { sign, STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
-import type { membershipWorkflow } from '../../workflows/membership';
-import {
-  memberWorkflowId,
-  membershipStatusKey,
-  stripeCustomerIdKey,
-  stripeEventSignal,
-  type MemberEvent,
-} from '../../workflows/messages';
+import type { MemberEvent } from '../../workflows/messages';
 import { BASELINE_EVENTS_TABLE } from './baseline-server';
 import { planMemberEvents, type PlannedEvent } from './events';
 import { closedLoop, percentiles, type HttpTarget, type LoadResult, type Percentiles } from './load';
@@ -111,19 +105,9 @@ export async function measureBreakdown(d: BreakdownDeps): Promise<Breakdown> {
     }),
   });
 
-  // Exactly the options of api/process-stripe-event.ts handOff(), against the worker's task queue by default.
+  // The API's own hand-off (api/process-stripe-event.ts), against the worker's task queue by default.
   const signalWithStart = (event: MemberEvent, taskQueue = d.taskQueue) =>
-    d.temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
-      workflowId: memberWorkflowId(event.customerId),
-      taskQueue,
-      args: [{ customerId: event.customerId }],
-      signal: stripeEventSignal,
-      signalArgs: [event],
-      typedSearchAttributes: [
-        { key: stripeCustomerIdKey, value: event.customerId },
-        { key: membershipStatusKey, value: 'none' },
-      ],
-    });
+    signalMemberWorkflow(d.temporal, taskQueue, event);
   const plan = planMemberEvents(d.count, { dunningEvery: Number.MAX_SAFE_INTEGER });
   const firsts = plan.events.slice(0, d.count).map(memberEventOf);
   const seconds = plan.events.slice(d.count, 2 * d.count).map(memberEventOf);
