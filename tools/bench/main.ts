@@ -11,7 +11,7 @@
  * (tools/bench/baseline-server.ts). The load comes from this process over keep-alive HTTP on 127.0.0.1. Prints a
  * table and writes every figure to .data/bench-last.json. See tools/bench/phases.ts for what each phase measures.
  */
-import { kitCredentialsEnv } from '../testkit/api-credentials';
+import { kitCredentialsEnv, kitLoadLimitsEnv } from '../testkit/api-credentials';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -176,6 +176,7 @@ async function startStack(
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     STRIPE_WEBHOOK_SECRET: secret,
     ...kitCredentialsEnv(),
+    ...kitLoadLimitsEnv,
     LOG_LEVEL: 'error',
     // Set, even empty, so that a developer's .env cannot switch on calls to Stripe or Intercom (variables set win).
     STRIPE_SECRET_KEY: '',

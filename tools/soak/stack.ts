@@ -3,7 +3,7 @@
  * PostgreSQL database reached through a proxy that can refuse connections, the fake Intercom and fake Stripe API, and
  * the worker and API as child processes configured only through their environment.
  */
-import { kitCredentialsEnv } from '../testkit/api-credentials';
+import { kitCredentialsEnv, kitLoadLimitsEnv } from '../testkit/api-credentials';
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -94,6 +94,7 @@ export async function startStack(o: SoakOptions): Promise<Stack> {
       TEMPORAL_TASK_QUEUE: taskQueue,
       STRIPE_WEBHOOK_SECRET: webhookSecret,
       ...kitCredentialsEnv(),
+      ...kitLoadLimitsEnv,
       STRIPE_SECRET_KEY: 'sk_test_soak',
       STRIPE_API_BASE: stripe.baseUrl,
       DUNNING_GRACE_PERIOD: String(policy.graceMs),
