@@ -64,14 +64,14 @@ export function createNotifierActivities({
         ));
       } catch (err) {
         const failure = toActivityFailure(err, `notice ${kind}`);
-        metrics.notices.inc({ kind, outcome: isNonRetryable(failure) ? 'permanently_failed' : 'failed' });
+        metrics.notices.inc({ outcome: isNonRetryable(failure) ? 'permanently_failed' : 'failed' });
         throw failure;
       }
       await db.query(`UPDATE member_notices SET status = 'sent', sent_at = now(), detail = $2 WHERE key = $1`, [
         key,
         JSON.stringify({ subject: message.subject, requestId: requestId ?? null, hasPortalLink: !!portal }),
       ]);
-      metrics.notices.inc({ kind, outcome: 'sent' });
+      metrics.notices.inc({ outcome: 'sent' });
       log.info({ key, kind, channel: messages.channel, requestId }, 'member notice sent');
       return { sent: true, channel: messages.channel };
     },

@@ -84,6 +84,7 @@ export function createProjectionActivities(db: Db, metrics: WorkerMetrics = work
         return { written: (res.rowCount ?? 0) > 0 };
       });
       // Recorded after the commit, so a rolled-back write is never counted.
+      metrics.projectionWrites.inc();
       for (const t of newTransitions) {
         if (t.lag_s !== null) metrics.projectionLag.observe(t.lag_s);
         const stage = dunningStage(t.from_status, t.to_status);

@@ -11,7 +11,7 @@ const LAG_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600];
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  return {
+  const metrics = {
     registry,
     webhookOutcomes: new Counter({
       name: 'memberops_stripe_webhook_outcomes_total',
@@ -66,7 +66,19 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  // Series the alerts compute increase() over start at 0: the first failure after a restart must count as one.
+  for (const [outcome, code] of DELIVERY_SERIES) metrics.webhookDeliveries.inc({ outcome, code }, 0);
+  return metrics;
 }
+
+/** The answers Stripe usually gets, exported from start-up (others appear when first answered). */
+const DELIVERY_SERIES = [
+  ['accepted', '200'],
+  ['set_aside', '200'],
+  ['rejected', '400'],
+  ['error', '500'],
+  ['error', '503'],
+] as const;
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -77,7 +89,7 @@ function once<T extends Metric>(name: string, make: () => T): T {
 
 /** The worker's metrics, recorded by activities where the effect happens. */
 export function workerMetrics() {
-  return {
+  const metrics = {
     projectionLag: once(
       'memberops_projection_lag_seconds',
       () =>
@@ -101,8 +113,8 @@ export function workerMetrics() {
       () =>
         new Counter({
           name: 'memberops_member_notices_total',
-          help: 'Member notice send attempts by kind and outcome: sent, failed (retried), permanently_failed',
-          labelNames: ['kind', 'outcome'] as const,
+          help: 'Member notice send attempts by outcome: sent, failed (retried), permanently_failed',
+          labelNames: ['outcome'] as const,
         }),
     ),
     dunningCycles: once(
@@ -114,7 +126,19 @@ export function workerMetrics() {
           labelNames: ['stage'] as const,
         }),
     ),
+    projectionWrites: once(
+      'memberops_projection_writes_total',
+      () =>
+        new Counter({
+          name: 'memberops_projection_writes_total',
+          help: 'Membership projections written to PostgreSQL by the worker (the worker is consuming its task queue)',
+        }),
+    ),
   };
+  // Exported at 0 from start-up so that increase() sees the first failure or cycle after a restart.
+  for (const outcome of ['sent', 'failed', 'permanently_failed']) metrics.notices.inc({ outcome }, 0);
+  for (const stage of ['started', 'recovered', 'exhausted']) metrics.dunningCycles.inc({ stage }, 0);
+  return metrics;
 }
 
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;
