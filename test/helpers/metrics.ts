@@ -1,4 +1,6 @@
 /** Reads GET /metrics as Prometheus scrapes it, with the app's API key. */
+import { register } from 'prom-client';
+import { createMetrics, workerMetrics } from '../../lib/metrics';
 import type { Harness } from './harness';
 
 export interface Sample {
@@ -41,4 +43,21 @@ export async function snapshot<K extends string>(
     out[key] = await metricValue(h, name, labels);
   }
   return out;
+}
+
+/** Every sample name memberops exports (the API's registry and the worker's; histograms with their series), and `up`. */
+export async function exportedMetricNames(): Promise<Set<string>> {
+  workerMetrics();
+  const metrics = [...(await createMetrics().registry.getMetricsAsJSON()), ...(await register.getMetricsAsJSON())];
+  const names = new Set<string>(['up']);
+  for (const m of metrics) {
+    names.add(m.name);
+    if (String(m.type) === 'histogram') for (const s of ['_bucket', '_count', '_sum']) names.add(`${m.name}${s}`);
+  }
+  return names;
+}
+
+/** The memberops metric names a PromQL text (rules, dashboard queries) refers to. */
+export function queriedMetricNames(promql: string): string[] {
+  return [...new Set(promql.match(/\bmemberops_[a-z_]+/g) ?? [])];
 }
