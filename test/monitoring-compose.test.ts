@@ -49,6 +49,14 @@ describe('monitoring in docker-compose.yml', () => {
     expect(read('.env.example')).toMatch(/^# METRICS_API_KEY=/m);
   });
 
+  it("scrapes the worker's own metrics port with the same key", () => {
+    const worker = prometheusConfig.scrape_configs.find((j) => j.job_name === 'memberops-worker');
+    expect(worker?.static_configs[0]?.targets).toEqual([
+      `worker:${compose.services['worker']?.environment?.['WORKER_METRICS_PORT']}`,
+    ]);
+    expect(worker?.authorization).toEqual(prometheusConfig.scrape_configs[0]?.authorization);
+  });
+
   it('gives Prometheus a valid config with the alert rules mounted beside it', () => {
     expect(mountOf('prometheus', 'ops/prometheus/prometheus.yml')).toBe('/etc/prometheus/prometheus.yml');
     expect(mountOf('prometheus', 'ops/prometheus/alerts.yml')).toBe(`/etc/prometheus/${prometheusConfig.rule_files[0]}`);
@@ -58,7 +66,7 @@ describe('monitoring in docker-compose.yml', () => {
     copyFileSync(path.join(ROOT, 'ops/prometheus/alerts.yml'), path.join(dir, 'alerts.yml'));
     writeFileSync(
       path.join(dir, 'prometheus.yml'),
-      read('ops/prometheus/prometheus.yml').replace('/run/secrets/metrics_api_key', path.join(dir, 'key')),
+      read('ops/prometheus/prometheus.yml').replaceAll('/run/secrets/metrics_api_key', path.join(dir, 'key')),
     );
     const r = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')], { encoding: 'utf8' });
     if (r.error) throw new Error(`promtool could not run (install Debian's "prometheus" package): ${r.error.message}`);
