@@ -2,6 +2,7 @@
  * The founder's pages under attack (issue 10), over real sockets: app keys, forged and expired session cookies,
  * missing CSRF tokens, sign-in guessing, and what the logs never carry.
  */
+import { waitFor } from './helpers/wait-for';
 import { hash } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { ADMIN_COOKIE } from '../api/admin/session';
@@ -122,8 +123,20 @@ describe('founder sign-in', () => {
 
   it('treats an expired session as no session', async () => {
     const cookie = await signIn();
-    const sid = decodeURIComponent(cookie.split('=')[1] as string).slice(2).split('.')[0] as string;
-    await h.db.query(`UPDATE admin_sessions SET expire = now() - interval '1 minute' WHERE sid = $1`, [sid]);
+    const sid = decodeURIComponent(cookie.split('=')[1] as string)
+      .slice(2)
+      .split('.')[0] as string;
+    // The session row may land just after the sign-in's answer: expire it once it is there.
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(
+            `UPDATE admin_sessions SET expire = now() - interval '1 minute' WHERE sid = $1 RETURNING sid`,
+            [sid],
+          )
+        ).length === 1,
+      { description: 'the signed-in session row, expired' },
+    );
     const res = await page('/admin', { cookie });
     expect(res.status).toBe(302);
   });
@@ -156,7 +169,9 @@ describe('founder sign-in', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
       const { cookie, csrf } = await loginForm(ip);
-      statuses.push((await post('/admin/login', cookie, { _csrf: csrf, email: EMAIL, password: `${PASSWORD}-wrong` }, ip)).status);
+      statuses.push(
+        (await post('/admin/login', cookie, { _csrf: csrf, email: EMAIL, password: `${PASSWORD}-wrong` }, ip)).status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
