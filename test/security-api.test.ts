@@ -223,7 +223,14 @@ describe('API trust boundaries', () => {
 
   it("issues a Messenger token that verifies with the secret, carries the member's ids and expires within an hour", async () => {
     const m = await member();
-    const r = await h.get(`/members/${m.customerId}/messenger`);
+    // The projection is eventually consistent: wait (with a deadline) for the answer to name the member.
+    const r = await waitFor(
+      async () => {
+        const res = await h.get(`/members/${m.customerId}/messenger`);
+        return res.status !== 200 || res.body.userId === m.appUserId ? res : undefined;
+      },
+      { timeoutMs: 30_000, description: `the Messenger identity of ${m.customerId}` },
+    );
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ appId: 'app_sec', userId: m.appUserId, email: m.email, token: expect.any(String) });
     const claims = jwt.verify(r.body.token, messengerSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
