@@ -63,7 +63,9 @@ async function member() {
       object: { client_reference_id: m.appUserId, payment_status: 'paid', customer_details: { email: m.email } },
     }),
     stripeEvent('customer.subscription.created', m, { object: { status: 'active' } }),
-    stripeEvent('invoice.paid', m, { object: { hosted_invoice_url: `https://invoice.stripe.com/i/${m.customerId}` } }),
+    stripeEvent('invoice.paid', m, {
+      object: { customer_email: m.email, hosted_invoice_url: `https://invoice.stripe.com/i/${m.customerId}` },
+    }),
   ])
     expect((await h.post(e)).status).toBe(200);
   await waitFor(
