@@ -2,26 +2,11 @@
  * What the CRM sync did, in PostgreSQL: tag operations per sync key (exactly once per key), the member's sync state
  * shown on GET /members/:id, and the lag from webhook hand-off to CRM update.
  */
-import { Histogram, register } from 'prom-client';
 import type { Db } from '../lib/db';
+import { workerMetrics } from '../lib/metrics';
 import { isNonRetryable } from './failures';
 import type { CrmTag } from '../workflows/crm-tags';
 import type { CallScope } from './intercom/calls';
-
-const LAG_METRIC = 'memberops_crm_sync_lag_seconds';
-/**
- * Webhook hand-off to successful CRM update, on prom-client's default registry (registered on first use). The worker
- * has no HTTP server, so each measurement is also kept in `crm_sync_state.lag_ms`.
- */
-function crmSyncLagHistogram(): Histogram {
-  const existing = register.getSingleMetric(LAG_METRIC);
-  if (existing) return existing as Histogram;
-  return new Histogram({
-    name: LAG_METRIC,
-    help: 'Time from acknowledging a Stripe webhook to the first successful CRM (Intercom) update after it',
-    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
-  });
-}
 
 export function createCrmSyncState(db: Db) {
   async function recordTagOp(
@@ -67,7 +52,7 @@ export function createCrmSyncState(db: Db) {
       [scope.customerId, contactId, scope.key],
     );
     const lagMs = row?.lag_ms ?? null;
-    if (lagMs !== null) crmSyncLagHistogram().observe(lagMs / 1000);
+    if (lagMs !== null) workerMetrics().crmSyncLag.observe(lagMs / 1000);
     return lagMs;
   }
 

@@ -3,8 +3,9 @@ import type Stripe from 'stripe';
 import { createBillingPortalUrl } from '../lib/billing-portal';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { workerMetrics, type WorkerMetrics } from '../lib/metrics';
 import type { Effect } from '../workflows/member-state';
-import { toActivityFailure } from './failures';
+import { isNonRetryable, toActivityFailure } from './failures';
 import type { MemberMessages } from './intercom/messages';
 import { composeNotice, NEEDS_PORTAL_LINK } from './notice-templates';
 
@@ -15,9 +16,17 @@ export interface NotifierDeps {
   messages: MemberMessages;
   stripe?: Stripe;
   billingPortalReturnUrl?: string;
+  metrics?: WorkerMetrics;
 }
 
-export function createNotifierActivities({ db, log, messages, stripe, billingPortalReturnUrl }: NotifierDeps) {
+export function createNotifierActivities({
+  db,
+  log,
+  messages,
+  stripe,
+  billingPortalReturnUrl,
+  metrics = workerMetrics(),
+}: NotifierDeps) {
   async function billingPortalUrl(customerId: string, key: string): Promise<string | null> {
     if (!stripe) return null;
     try {
@@ -54,12 +63,15 @@ export function createNotifierActivities({ db, log, messages, stripe, billingPor
           message,
         ));
       } catch (err) {
-        throw toActivityFailure(err, `notice ${kind}`);
+        const failure = toActivityFailure(err, `notice ${kind}`);
+        metrics.notices.inc({ outcome: isNonRetryable(failure) ? 'permanently_failed' : 'failed' });
+        throw failure;
       }
       await db.query(`UPDATE member_notices SET status = 'sent', sent_at = now(), detail = $2 WHERE key = $1`, [
         key,
         JSON.stringify({ subject: message.subject, requestId: requestId ?? null, hasPortalLink: !!portal }),
       ]);
+      metrics.notices.inc({ outcome: 'sent' });
       log.info({ key, kind, channel: messages.channel, requestId }, 'member notice sent');
       return { sent: true, channel: messages.channel };
     },

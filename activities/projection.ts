@@ -1,5 +1,6 @@
 /** Writes a member's workflow state to PostgreSQL. Idempotent and version-guarded. */
 import type { Db } from '../lib/db';
+import { workerMetrics, type WorkerMetrics } from '../lib/metrics';
 import type { MembershipView, Transition } from '../workflows/messages';
 
 export interface ProjectionInput {
@@ -7,11 +8,23 @@ export interface ProjectionInput {
   transitions: Array<Transition & { seq: number }>;
 }
 
-export function createProjectionActivities(db: Db) {
+const IN_DUNNING = new Set(['grace_period', 'past_due']);
+
+/** What a transition means for the member's dunning cycle, if anything. */
+export function dunningStage(from: string, to: string): 'started' | 'recovered' | 'exhausted' | null {
+  if (to === 'grace_period' && !IN_DUNNING.has(from)) return 'started';
+  if (!IN_DUNNING.has(from)) return null;
+  if (to === 'active' || to === 'trialing') return 'recovered';
+  if (to === 'canceled') return 'exhausted';
+  return null;
+}
+
+export function createProjectionActivities(db: Db, metrics: WorkerMetrics = workerMetrics()) {
   return {
     /** Upserts the membership row unless a newer version is already there, and appends transitions. */
     async projectMembership({ view, transitions }: ProjectionInput): Promise<{ written: boolean }> {
-      return db.transaction(async (client) => {
+      let newTransitions: Array<{ from_status: string; to_status: string; lag_s: number | null }> = [];
+      const result = await db.transaction(async (client) => {
         const res = await client.query(
           `INSERT INTO memberships (customer_id, app_user_id, email, status, allowed, reason, subscription_id,
              subscription_status, cancel_at_period_end, current_period_end, trial_end, disputed, dunning,
@@ -48,11 +61,17 @@ export function createProjectionActivities(db: Db) {
           ],
         );
         if (transitions.length > 0) {
-          await client.query(
-            `INSERT INTO membership_transitions (customer_id, seq, from_status, to_status, at, cause)
-             SELECT $1, t.seq, t.from_status, t.to_status, t.at, t.cause
-             FROM jsonb_to_recordset($2::jsonb) AS t(seq integer, from_status text, to_status text, at timestamptz, cause jsonb)
-             ON CONFLICT (customer_id, seq) DO NOTHING`,
+          // Only transitions written now are measured: a retried activity or a replay never counts one twice.
+          const { rows } = await client.query<{ from_status: string; to_status: string; lag_s: number | null }>(
+            `WITH ins AS (
+               INSERT INTO membership_transitions (customer_id, seq, from_status, to_status, at, cause)
+               SELECT $1, t.seq, t.from_status, t.to_status, t.at, t.cause
+               FROM jsonb_to_recordset($2::jsonb) AS t(seq integer, from_status text, to_status text, at timestamptz, cause jsonb)
+               ON CONFLICT (customer_id, seq) DO NOTHING
+               RETURNING from_status, to_status, cause)
+             SELECT ins.from_status, ins.to_status,
+               GREATEST(0, extract(epoch FROM clock_timestamp() - COALESCE(ev.handed_off_at, ev.last_received_at)))::float8 AS lag_s
+             FROM ins LEFT JOIN stripe_events ev ON ev.id = ins.cause->>'eventId'`,
             [
               view.customerId,
               JSON.stringify(
@@ -60,9 +79,18 @@ export function createProjectionActivities(db: Db) {
               ),
             ],
           );
+          newTransitions = rows;
         }
         return { written: (res.rowCount ?? 0) > 0 };
       });
+      // Recorded after the commit, so a rolled-back write is never counted.
+      metrics.projectionWrites.inc();
+      for (const t of newTransitions) {
+        if (t.lag_s !== null) metrics.projectionLag.observe(t.lag_s);
+        const stage = dunningStage(t.from_status, t.to_status);
+        if (stage) metrics.dunningCycles.inc({ stage });
+      }
+      return result;
     },
   };
 }

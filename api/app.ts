@@ -50,10 +50,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/members', memberRateLimit(surfaces.memberRateLimitPerMinute));
   app.use(apiKeyGate(surfaces.hasApiKey));
   if (surfaces.admin) app.use(surfaces.admin);
-  // The API's own metrics plus the default registry, where activities (e.g. CRM sync lag) register when the worker
-  // runs in the same process (npm start).
-  const registry = Registry.merge([deps.metrics.registry, defaultRegister]);
+  // The API's own metrics plus the default registry, where activities register theirs on first use when the worker
+  // runs in the same process (npm start): merged per scrape, since a merge copies only the metrics that exist then.
   app.get('/metrics', async (_req, res) => {
+    const registry = Registry.merge([deps.metrics.registry, defaultRegister]);
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(membersRouter({ db: deps.db, temporal: deps.temporal, log: deps.log, sections: deps.memberSections }));

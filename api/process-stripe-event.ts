@@ -61,6 +61,7 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
     metrics.webhookOutcomes.inc({ outcome: 'duplicate' });
     return { outcome: 'duplicate', customerId: prior.customerId };
   }
+  countCheckout(metrics, event.type);
   if (normalized.kind === 'needs_charge_lookup') normalized = await linkThroughCharge(deps, normalized);
 
   if (normalized.kind === 'unhandled') {
@@ -92,6 +93,13 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
     });
   metrics.webhookOutcomes.inc({ outcome: 'handed_off' });
   return { outcome: 'handed_off', customerId: memberEvent.customerId };
+}
+
+/** Checkout sessions end completed or expired; the first delivery of each counts (redeliveries returned above). */
+function countCheckout(metrics: Metrics, type: string): void {
+  if (type !== 'checkout.session.completed' && type !== 'checkout.session.expired') return;
+  metrics.checkoutsStarted.inc();
+  if (type === 'checkout.session.completed') metrics.checkoutsCompleted.inc();
 }
 
 async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: string; customerId: string | null }> {

@@ -30,7 +30,9 @@ export async function startApiServer(
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
   const hasApiKey = createApiKeyCheck(config.security.apiKeys);
+  const metrics = deps.metrics ?? createMetrics();
   const support: SupportIntakeDeps = {
+    metrics,
     db: deps.db,
     temporal: deps.temporal,
     taskQueue: config.temporal.taskQueue,
@@ -44,7 +46,7 @@ export async function startApiServer(
     },
   };
   const app = createApp({
-    metrics: createMetrics(),
+    metrics,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     webhookSecret: config.stripe.webhookSecret,

@@ -10,6 +10,7 @@ import type Stripe from 'stripe';
 import { createBillingPortalUrl } from '../lib/billing-portal';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
 import { classifySupportRequest, type RuleMatch, type SupportClassification } from '../lib/support/classifier';
 import {
   describeMembership,
@@ -40,6 +41,8 @@ export interface SupportIntakeDeps {
   replyValues: { loginUrl?: string; cancelPath?: string; billingPortalReturnUrl?: string };
   /** SUPPORT_AUTO_REPLY_MIN_CONFIDENCE; unset: the classifier's default. */
   autoReplyMinConfidence?: number;
+  /** Counts classified requests by intent and route (the playbook's support volume). */
+  metrics?: Pick<Metrics, 'supportRequests'>;
 }
 
 /** A support message from either door, already validated. */
@@ -149,6 +152,7 @@ export async function processSupportMessage(
     if (!other) throw new Error(`support request with dedupe key ${msg.dedupeKey} vanished`);
     return handOff(deps, other, true);
   }
+  deps.metrics?.supportRequests.inc({ source: msg.source, intent: decision.intent, route });
   log.info(
     {
       requestId,

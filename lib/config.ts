@@ -49,6 +49,8 @@ export const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     /** HTTP port of the API. */
     PORT: port.default(3000),
+    /** HTTP port of the worker's own GET /metrics (API key required); unset: the worker serves none. */
+    WORKER_METRICS_PORT: port.optional(),
     /** PostgreSQL connection string; unset under `npm start` means an embedded PostgreSQL under `.data/`. */
     DATABASE_URL: optionalString.pipe(
       z
@@ -123,6 +125,8 @@ type Env = z.infer<typeof envSchema>;
 export interface Config {
   nodeEnv: Env['NODE_ENV'];
   port: number;
+  /** WORKER_METRICS_PORT: where `npm run worker` serves its metrics. */
+  workerMetricsPort?: number;
   databaseUrl?: string;
   temporal: {
     address?: string;
@@ -176,6 +180,7 @@ export function loadConfig(
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     databaseUrl: e.DATABASE_URL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -63,10 +63,12 @@ describe('docker-compose.yml', () => {
     services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string>; ports?: string[]; depends_on?: unknown; command?: string[] }>;
   };
 
-  it('runs PostgreSQL, a Temporal server on it, the Temporal UI, and memberops API and worker', () => {
+  it('runs PostgreSQL, a Temporal server on it, the Temporal UI, memberops API and worker, Prometheus and Grafana', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'api',
+      'grafana',
       'postgres',
+      'prometheus',
       'temporal',
       'temporal-namespace',
       'temporal-schema',

@@ -1,6 +1,7 @@
 /** `npm run worker`: the Temporal worker alone, against given PostgreSQL and Temporal servers. */
 import { createDb, migrate } from '../lib/db';
 import { entryLogger, loadConfigOrExit, onShutdown } from '../lib/entry';
+import { startWorkerMetricsServer } from './metrics-server';
 import { buildWorker } from './run';
 
 async function main(): Promise<void> {
@@ -13,12 +14,18 @@ async function main(): Promise<void> {
   const db = createDb(config.databaseUrl);
   await migrate(db);
   const { worker, connection } = await buildWorker(config, db, log);
+  const metrics =
+    config.workerMetricsPort === undefined
+      ? undefined
+      : await startWorkerMetricsServer(config.workerMetricsPort, config.security.apiKeys);
   onShutdown(log, async () => {
+    await metrics?.close();
     // The Temporal runtime may already be draining it on the same signal.
     if (worker.getState() === 'RUNNING') worker.shutdown();
   });
   log.info({ taskQueue: config.temporal.taskQueue }, 'memberops worker polling');
   await worker.run();
+  await metrics?.close();
   await connection.close();
   await db.close();
 }

@@ -14,6 +14,13 @@ export function stripeWebhookRouter(deps: ProcessDeps & { webhookSecret: string;
   // The raw body is needed for the signature: express.raw on this route only.
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const stopTimer = deps.metrics.webhookAckSeconds.startTimer();
+    let setAside = false;
+    // Counted by the status actually answered, whichever handler chose it (400 here, 503/500 in the app's error handler).
+    res.once('finish', () => {
+      const code = res.statusCode;
+      const outcome = code >= 500 ? 'error' : code >= 400 ? 'rejected' : setAside ? 'set_aside' : 'accepted';
+      deps.metrics.webhookDeliveries.inc({ outcome, code: String(code) });
+    });
     const reject = (reason: string, message: string): never => {
       deps.metrics.webhookRejections.inc({ reason });
       throw new BadRequestError(reason, message);
@@ -38,6 +45,7 @@ export function stripeWebhookRouter(deps: ProcessDeps & { webhookSecret: string;
         return reject('malformed_event', `${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'invalid'}`);
       }
       const result = await processStripeEvent(deps, envelope.data);
+      setAside = result.outcome === 'unlinked';
       res.status(200).json({ received: true, eventId: envelope.data.id, ...result });
     } catch (err) {
       if (err instanceof MalformedEventError) return reject('malformed_event', err.message);

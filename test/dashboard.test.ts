@@ -1,0 +1,38 @@
+/** The Grafana dashboard (ops/grafana/memberops.json) shows the playbook's figures from metrics memberops exports. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { exportedMetricNames, queriedMetricNames } from './helpers/metrics';
+
+interface Panel {
+  title: string;
+  targets: Array<{ expr: string }>;
+}
+
+const dashboard = JSON.parse(
+  readFileSync(path.join(__dirname, '..', 'ops', 'grafana', 'memberops.json'), 'utf8'),
+) as { uid: string; panels: Panel[] };
+
+describe('Grafana dashboard', () => {
+  it('queries only metrics memberops exports', async () => {
+    const exported = await exportedMetricNames();
+    const queries = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(queries.length).toBeGreaterThan(0);
+    const unknown = queries.flatMap((q) => queriedMetricNames(q).filter((n) => !exported.has(n)).map((n) => `${n} in ${q}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it('has a panel for each figure the playbook asks to track', () => {
+    expect(dashboard.panels.map((p) => p.title)).toEqual(
+      expect.arrayContaining([
+        'Failed webhooks per hour',
+        'Sync lag p95',
+        'Failed email sends per hour',
+        'Checkout completion rate',
+        'Failed payment recovery rate',
+        'Support ticket volume',
+        'Admin action frequency',
+      ]),
+    );
+    for (const p of dashboard.panels) expect(p.targets.every((t) => t.expr.includes('memberops_'))).toBe(true);
+  });
+});

@@ -1,0 +1,33 @@
+/** The worker's own GET /metrics, for `npm run worker` apart from the API: activities' metrics, behind an app key. */
+import express from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { register } from 'prom-client';
+import { createApiKeyCheck, requireApiKey } from '../api/auth/api-key';
+
+export interface WorkerMetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startWorkerMetricsServer(port: number, apiKeys: readonly string[]): Promise<WorkerMetricsServer> {
+  // Metrics name members' volumes and failures: never served without a key.
+  if (apiKeys.length === 0) throw new Error('WORKER_METRICS_PORT needs API_KEYS (the scraper sends one as a bearer token)');
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', requireApiKey(createApiKeyCheck(apiKeys)), async (_req, res) => {
+    res.type(register.contentType).send(await register.metrics());
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, '0.0.0.0', () => resolve(s));
+    s.once('error', reject);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
