@@ -31,6 +31,23 @@ export default tseslint.config(
     },
   },
   {
+    // The client ships inside the app (a Next.js server, its edge middleware): fetch and zod only, and of this
+    // repository the contract alone.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+            name,
+            message: 'The client runs in the app, edge runtimes included: no Node built-ins.',
+          })),
+          patterns: [{ group: ['../*', '!../lib', '../lib/*', '!../lib/contract'], message: 'The client imports lib/contract only.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -4,11 +4,11 @@
  * contact. The HTTP answer says what happened, never what was sent, except to an anonymous question (no member id,
  * no email), whose reply is about nobody.
  */
+import type { DeliveredVia, SupportAnswer } from '../lib/contract';
 import type { SupportClassification } from '../lib/support/classifier';
 import type { SupportIntent, SupportRoute } from '../workflows/support-messages';
 
-/** Where the reply went: the conversation, the member's channel (MemberMessenger), a person, or this answer. */
-export type DeliveredVia = 'intercom_conversation' | 'member_channel' | 'person' | 'response';
+export type { DeliveredVia } from '../lib/contract';
 
 export function deliveredVia(row: { route: SupportRoute; customer_id: string | null; conversation_id: string | null }): DeliveredVia {
   if (row.route === 'human') return 'person';
@@ -51,7 +51,7 @@ export function supportAnswer(result: {
   route: SupportRoute;
   deliveredVia: DeliveredVia;
   reply?: string;
-}): { requestId: string; intent: SupportIntent; route: SupportRoute; deliveredVia: DeliveredVia; reply?: string } {
+}): SupportAnswer {
   const { requestId, intent, route, deliveredVia: via, reply } = result;
   return { requestId, intent, route, deliveredVia: via, ...(via === 'response' && reply ? { reply } : {}) };
 }

@@ -90,6 +90,18 @@ describe('import boundaries', () => {
     expect(offending).toEqual([]);
   });
 
+  it('lets the client import its own files and the contract only, and the contract nothing but the vocabulary', () => {
+    const reach = (files: string[], allowed: RegExp) =>
+      files.flatMap((f) => importsOf(f).filter((i) => !allowed.test(i)).map((i) => `${f} -> ${i}`));
+    expect(reach(sourceFiles('client'), /^(client\/|lib\/contract$)/)).toEqual([]);
+    expect(reach(['lib/contract.ts'], /^workflows\/vocabulary$/)).toEqual([]);
+    expect(importsOf('workflows/vocabulary.ts')).toEqual([]);
+    const packages = [...sourceFiles('client'), 'lib/contract.ts'].flatMap((f) =>
+      [...readFileSync(path.join(ROOT, f), 'utf8').matchAll(/from '([^.][^']*)'/g)].map((m) => m[1]!),
+    );
+    expect(new Set(packages)).toEqual(new Set(['zod']));
+  });
+
   it('lets workflows import only workflow code and activity types', () => {
     const offending = sourceFiles('workflows').flatMap((f) => {
       const src = readFileSync(path.join(ROOT, f), 'utf8');

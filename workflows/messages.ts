@@ -6,9 +6,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
-export const MEMBERSHIP_STATUSES = ['none', 'trialing', 'active', 'grace_period', 'past_due', 'canceled', 'refunded'] as const;
-/** Canonical membership status. */
-export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
+import type { MembershipStatus } from './vocabulary';
+
+export { MEMBERSHIP_STATUSES, type MembershipStatus } from './vocabulary';
 
 /** Statuses that give access to the app. */
 export const ACCESS_STATUSES: ReadonlySet<MembershipStatus> = new Set(['trialing', 'active', 'grace_period']);

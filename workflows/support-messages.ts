@@ -5,19 +5,9 @@
  */
 import { defineSignal } from '@temporalio/workflow';
 
-export const SUPPORT_INTENTS = [
-  'invoice_receipt',
-  'billing',
-  'account_access',
-  'membership_status',
-  'cancellation',
-  'other',
-] as const;
-/** What a support message is about. `other` is never answered automatically. */
-export type SupportIntent = (typeof SUPPORT_INTENTS)[number];
+import type { SupportIntent, SupportRoute } from './vocabulary';
 
-/** Who answers: a template reply, the dunning (card update) flow, or a person. */
-export type SupportRoute = 'auto_reply' | 'billing_flow' | 'human';
+export { SUPPORT_INTENTS, type SupportIntent, type SupportRoute } from './vocabulary';
 
 /** What each step did, by name: `sent`, `already_sent`, `failed: …`, … (shown in GET /members/:id). */
 export type SupportSteps = Record<string, string>;

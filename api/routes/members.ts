@@ -2,6 +2,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { accessAnswerSchema, memberAnswerSchema, memberIdSchema, type AccessAnswer } from '../../lib/contract';
 import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { memberWorkflowId, membershipQuery, type MembershipView } from '../../workflows/messages';
@@ -9,8 +10,6 @@ import { BadRequestError, NotFoundError } from '../errors';
 import { callTemporal } from '../temporal-call';
 import { findAccess, findMembership, listNotices, listTransitions, type MembershipRow } from '../member-store';
 
-/** Stripe ids and typical app user ids (uuid, numeric, slug, email-like); anything else is refused with 400. */
-export const memberIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,254}$/, 'is not a valid member id');
 const consistencySchema = z.enum(['eventual', 'strong']).default('eventual');
 
 export interface MemberRouteDeps {
@@ -32,6 +31,10 @@ function parseConsistency(req: Request): 'eventual' | 'strong' {
   if (!r.success) throw new BadRequestError('invalid_consistency', 'consistency must be eventual or strong');
   return r.data;
 }
+
+/** The 404 of GET /members/:id/access: an answer the app can act on like any denial. */
+const unknownMember = (memberId: string): AccessAnswer =>
+  accessAnswerSchema.parse({ memberId, status: 'none', allowed: false, reason: 'unknown member' });
 
 function rowToBody(row: MembershipRow) {
   return {
@@ -101,18 +104,20 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
     }
     const notices = await listNotices(db, customerId);
     const extra = await Promise.all(sections.map((s) => s(customerId)));
-    res.json({
-      ...body,
-      transitions,
-      notices: notices.map((n) => ({
-        key: n.key,
-        kind: n.kind,
-        channel: n.channel,
-        status: n.status,
-        sentAt: n.sent_at,
-      })),
-      ...Object.assign({}, ...extra),
-    });
+    res.json(
+      memberAnswerSchema.parse({
+        ...body,
+        transitions,
+        notices: notices.map((n) => ({
+          key: n.key,
+          kind: n.kind,
+          channel: n.channel,
+          status: n.status,
+          sentAt: n.sent_at?.toISOString() ?? null,
+        })),
+        ...Object.assign({}, ...extra),
+      }),
+    );
   });
 
   router.get('/members/:id/access', async (req, res) => {
@@ -122,16 +127,16 @@ export function membersRouter({ db, temporal, log, sections = [] }: MemberRouteD
       const row = id.startsWith('cus_') ? undefined : await findAccess(db, id);
       const view = await strongView(row?.customer_id ?? id);
       if (!view) {
-        throw new NotFoundError({ memberId: id, status: 'none', allowed: false, reason: 'unknown member' });
+        throw new NotFoundError(unknownMember(id));
       }
-      res.json({ memberId: id, status: view.status, allowed: view.allowed, reason: view.reason });
+      res.json(accessAnswerSchema.parse({ memberId: id, status: view.status, allowed: view.allowed, reason: view.reason }));
       return;
     }
     const row = await findAccess(db, id);
     if (!row) {
-      throw new NotFoundError({ memberId: id, status: 'none', allowed: false, reason: 'unknown member' });
+      throw new NotFoundError(unknownMember(id));
     }
-    res.json({ memberId: id, status: row.status, allowed: row.allowed, reason: row.reason });
+    res.json(accessAnswerSchema.parse({ memberId: id, status: row.status, allowed: row.allowed, reason: row.reason }));
   });
 
   void log;

@@ -7,8 +7,8 @@
 import { Router } from 'express';
 import jwt from 'jsonwebtoken';
 import type { Db } from '../../lib/db';
+import { memberIdSchema, messengerAnswerSchema } from '../../lib/contract';
 import { findMembership } from '../member-store';
-import { memberIdSchema } from './members';
 
 export const MESSENGER_TOKEN_SECONDS = 60 * 60;
 
@@ -33,7 +33,7 @@ export function messengerRouter(deps: { db: Db; secret?: string; appId?: string 
     const claims = { user_id: userId, ...(row.email ? { email: row.email } : {}) };
     const token = jwt.sign(claims, deps.secret, { algorithm: 'HS256', expiresIn: MESSENGER_TOKEN_SECONDS });
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ appId: deps.appId, userId, email: row.email, token });
+    res.json(messengerAnswerSchema.parse({ appId: deps.appId, userId, email: row.email, token }));
   });
   return router;
 }

@@ -2,20 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { z } from 'zod';
+import { supportAnswerSchema, supportRequestSchema } from '../../lib/contract';
 import { BadRequestError, typedBodyErrors } from '../errors';
 import { processSupportMessage, type SupportIntakeDeps } from '../support-intake';
 import { supportAnswer } from '../support-trust';
-import { memberIdSchema } from './members';
 
 export const SUPPORT_BODY_LIMIT = '64kb';
-
-export const supportRequestSchema = z.object({
-  memberId: memberIdSchema.optional(),
-  email: z.email('is not a valid email address').max(320).optional(),
-  subject: z.string().trim().max(500, 'is longer than 500 characters').optional(),
-  body: z.string({ error: 'is required' }).trim().min(1, 'is required').max(10_000, 'is longer than 10,000 characters'),
-});
 
 const invalid = (field: string, message: string): BadRequestError =>
   new BadRequestError('invalid_request', message, { field });
@@ -48,7 +40,7 @@ export function supportRequestsRouter(deps: SupportIntakeDeps & { rateLimitPerMi
       subject: subject || undefined,
       body,
     });
-    res.status(202).json(supportAnswer(result));
+    res.status(202).json(supportAnswerSchema.parse(supportAnswer(result)));
   });
 
   // Body-parser failures of this route, in this route's words (the app's handler speaks of the webhook limit).
