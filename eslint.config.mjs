@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', '*.config.js', 'eslint.config.mjs', 'test/helpers/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/**', '.data/**', 'coverage/**', '*.config.js', 'eslint.config.mjs', 'test/helpers/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

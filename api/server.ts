@@ -8,6 +8,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { adminRouter } from './admin/auth';
+import { billingPortalRouter } from './routes/billing-portal';
 import { createApp, type AppDeps } from './app';
 import { createApiKeyCheck } from './auth/api-key';
 import { crmSection } from './crm-section';
@@ -72,6 +73,7 @@ export async function startApiServer(
     extraRouters: [
       supportRequestsRouter({ ...support, rateLimitPerMinute: config.support.rateLimitPerMinute }),
       messengerRouter({ db: deps.db, secret: config.intercom?.messengerSecret, appId: config.intercom?.appId }),
+      billingPortalRouter({ db: deps.db, stripe: deps.stripe, defaultReturnUrl: config.billingPortalReturnUrl }),
       ...(deps.extraRouters ?? []),
     ],
   });

@@ -6,12 +6,16 @@
 import type { z } from 'zod';
 import {
   accessAnswerSchema,
+  billingPortalAnswerSchema,
+  billingPortalRequestSchema,
   errorAnswerSchema,
   memberAnswerSchema,
   messengerAnswerSchema,
   supportAnswerSchema,
   supportRequestSchema,
   type AccessAnswer,
+  type BillingPortalAnswer,
+  type BillingPortalRequest,
   type MemberAnswer,
   type MessengerAnswer,
   type SupportAnswer,
@@ -27,7 +31,7 @@ import {
 } from './errors';
 
 export * from './errors';
-export type { AccessAnswer, MemberAnswer, MessengerAnswer, SupportAnswer, SupportRequest } from '../lib/contract';
+export type { AccessAnswer, BillingPortalAnswer, BillingPortalRequest, MemberAnswer, MessengerAnswer, SupportAnswer, SupportRequest } from '../lib/contract';
 
 export interface MemberopsClientOptions {
   /** Where memberops listens, e.g. `http://memberops.internal:3000` (MEMBEROPS_URL). */
@@ -57,6 +61,11 @@ export interface MemberopsClient {
   supportRequest(request: SupportRequest): Promise<SupportAnswer>;
   /** What the Intercom Messenger boots with: `app_id: appId`, `intercom_user_jwt: token`. */
   messengerIdentity(memberId: string): Promise<MessengerAnswer>;
+  /**
+   * A one-off Stripe Billing Portal url for this member (the billing page's "manage your subscription" link); send
+   * the member there right away, it expires. 404: MemberopsNotFoundError; 503: Stripe unreachable or not configured.
+   */
+  billingPortal(memberId: string, request?: BillingPortalRequest): Promise<BillingPortalAnswer>;
   /** Drops cached access answers (one member's, or all), e.g. right after the app learns of a change. */
   forgetAccess(memberId?: string): void;
 }
@@ -149,6 +158,19 @@ export function createMemberopsClient(options: MemberopsClientOptions): Memberop
     async messengerIdentity(memberId) {
       const json = await call(memberPath(memberId, '/messenger'));
       return parse(messengerAnswerSchema, json, 'messenger identity');
+    },
+    async billingPortal(memberId, request = {}) {
+      const body = billingPortalRequestSchema.safeParse(request);
+      if (!body.success) {
+        const issue = body.error.issues[0];
+        throw new MemberopsError(`${issue?.path.join('.') || 'request'} ${issue?.message ?? 'is invalid'}`, undefined, 'invalid_request');
+      }
+      const json = await call(memberPath(memberId, '/billing-portal'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body.data),
+      });
+      return parse(billingPortalAnswerSchema, json, 'billing portal');
     },
     forgetAccess(memberId) {
       cache.forget(memberId);

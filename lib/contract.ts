@@ -104,3 +104,16 @@ export type SupportAnswer = z.infer<typeof supportAnswerSchema>;
 
 /** Every error answer: a machine-readable `error` and, mostly, a `message`. */
 export const errorAnswerSchema = z.object({ error: z.string(), message: z.string().optional() }).loose();
+
+/** POST /members/:id/billing-portal body: where Stripe sends the member back (default BILLING_PORTAL_RETURN_URL). */
+export const billingPortalRequestSchema = z.object({
+  returnUrl: z.url({ protocol: /^https?$/, error: 'is not an http(s) URL' }).max(2048).optional(),
+});
+export type BillingPortalRequest = z.input<typeof billingPortalRequestSchema>;
+
+/** POST /members/:id/billing-portal answer: a one-off Stripe Billing Portal session for this member. */
+export const billingPortalAnswerSchema = z.object({
+  memberId: z.string(),
+  url: z.url(),
+});
+export type BillingPortalAnswer = z.infer<typeof billingPortalAnswerSchema>;
