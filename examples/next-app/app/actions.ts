@@ -10,7 +10,11 @@ export async function signIn(form: FormData): Promise<void> {
   const userId = String(form.get('userId') ?? '').trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,254}$/.test(userId)) redirect('/sign-in?error=invalid');
   (await cookies()).set(USER_COOKIE, userId, { httpOnly: true, sameSite: 'lax', path: '/' });
-  redirect('/members');
+  // Straight to where the user belongs: an action's redirect that the proxy redirects again would keep the first URL.
+  const access = await memberops()
+    .access(userId)
+    .catch(() => undefined);
+  redirect(access?.allowed ? '/members' : `/billing?status=${encodeURIComponent(access?.status ?? 'unavailable')}`);
 }
 
 export async function signOut(): Promise<void> {
