@@ -15,6 +15,8 @@ import {
   MemberopsUnavailableError,
   type MemberopsClientOptions,
 } from '../client';
+import { createStripeClient } from '../lib/clients';
+import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { startCountingProxy, type CountingProxy } from './helpers/counting-proxy';
 import { startHarness, type Harness } from './helpers/harness';
@@ -23,15 +25,21 @@ import { waitFor } from './helpers/wait-for';
 const messengerSecret = `messenger_${randomBytes(16).toString('hex')}`;
 let h: Harness;
 let proxy: CountingProxy;
+let stripeApi: FakeStripeApi;
 
 beforeAll(async () => {
-  h = await startHarness({ env: { INTERCOM_MESSENGER_SECRET: messengerSecret, INTERCOM_APP_ID: 'app_client' } });
+  stripeApi = await startFakeStripeApi({ secretKey: 'sk_test_client' });
+  h = await startHarness({
+    stripe: createStripeClient({ secretKey: 'sk_test_client', apiBase: stripeApi.baseUrl }),
+    env: { STRIPE_SECRET_KEY: 'sk_test_client', INTERCOM_MESSENGER_SECRET: messengerSecret, INTERCOM_APP_ID: 'app_client' },
+  });
   proxy = await startCountingProxy(h.api.url);
 });
 
 afterAll(async () => {
   await proxy?.close();
   await h?.close();
+  await stripeApi?.close();
 });
 
 const client = (opts: Partial<MemberopsClientOptions> = {}) =>
@@ -108,6 +116,29 @@ describe('the typed client', () => {
     expect(err).toBeInstanceOf(MemberopsError);
     expect(err).toMatchObject({ code: 'invalid_request', message: 'body is required' });
     expect(proxy.count('/support/requests')).toBe(before);
+  });
+
+  it("opens a Billing Portal session for the member's Stripe customer, returning where the app asked", async () => {
+    const m = await activeMember();
+    const answer = await client().billingPortal(m.appUserId, { returnUrl: 'https://app.example/billing' });
+    expect(answer.memberId).toBe(m.appUserId);
+    const call = stripeApi.calls.find((c) => c.path === '/v1/billing_portal/sessions' && c.params['customer'] === m.customerId);
+    expect(call).toMatchObject({ status: 200, params: { return_url: 'https://app.example/billing' } });
+    expect(answer.url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\//);
+  });
+
+  it('refuses a Billing Portal session for an unknown member, or with a return url that is not http(s)', async () => {
+    await expect(client().billingPortal('app-nobody-here')).rejects.toThrow(MemberopsNotFoundError);
+    await expect(client().billingPortal('app-nobody-here', { returnUrl: 'javascript:alert(1)' })).rejects.toMatchObject({
+      code: 'invalid_request',
+      status: undefined,
+    });
+    const res = await h.fetch('/members/app-nobody-here/billing-portal', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ returnUrl: 'ftp://example.com/' }),
+    });
+    expect(res.status).toBe(400);
   });
 
   it('raises MemberopsUnauthorizedError with a wrong API key', async () => {
