@@ -86,6 +86,7 @@ const PROTECTED: Array<[string, string, RequestInit]> = [
   ['GET', '/members/cus_anyone', {}],
   ['GET', '/members/cus_anyone/access', {}],
   ['GET', '/members/cus_anyone/messenger', {}],
+  ['POST', '/members/cus_anyone/billing-portal', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }],
   ['POST', '/support/requests', { ...supportBody, headers: { 'content-type': 'application/json' } }],
   ['GET', '/metrics', {}],
   ['GET', '/some/route/nobody/protected', {}],
