@@ -188,7 +188,7 @@ describe('the Next.js example app', () => {
     await expect(page.getByTestId('member-status').textContent()).resolves.toBe('trialing');
   });
 
-  it('blocks a refunded member, explains why, and sends them to a Billing Portal session made server side', async () => {
+  it('blocks a refunded member, explains why, and sends them to a Billing Portal session made server side (or says Stripe is down)', async () => {
     const m = await member('active');
     expect(
       (await h.post(stripeEvent('charge.refunded', m, { object: { amount: 4999, amount_captured: 4999, amount_refunded: 4999, refunded: true } })))
@@ -205,6 +205,10 @@ describe('the Next.js example app', () => {
     await page.goto(`${app.url}/members/support`);
     expect(new URL(page.url()).pathname).toBe('/billing');
 
+    // Stripe down for one call: the page says so instead of an error page, and the next click gets through.
+    stripeApi.fail({ status: 503, times: 1, match: { method: 'POST', path: /^\/v1\/billing_portal\/sessions$/ } });
+    await page.getByTestId('billing-portal').click();
+    await page.getByTestId('portal-unavailable').waitFor();
     await page.getByTestId('billing-portal').click();
     await page.waitForURL(/^https:\/\/billing\.stripe\.com\/p\/session\//);
     const sessions = stripeApi.calls.filter((c) => c.path === '/v1/billing_portal/sessions' && c.status === 200);

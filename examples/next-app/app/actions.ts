@@ -28,7 +28,12 @@ export async function openBillingPortal(): Promise<void> {
   if (!userId) redirect('/sign-in');
   // APP_URL unset: Stripe sends the member back to memberops' BILLING_PORTAL_RETURN_URL.
   const appUrl = process.env['APP_URL'];
-  const { url } = await memberops().billingPortal(userId, appUrl ? { returnUrl: new URL('/billing', appUrl).href } : {});
+  let url: string;
+  try {
+    ({ url } = await memberops().billingPortal(userId, appUrl ? { returnUrl: new URL('/billing', appUrl).href } : {}));
+  } catch {
+    redirect('/billing?portal=unavailable'); // memberops or Stripe unreachable: say so rather than an error page
+  }
   redirect(url);
 }
 

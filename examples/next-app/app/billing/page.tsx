@@ -11,7 +11,8 @@ export const dynamic = 'force-dynamic';
  * Why the member cannot get in, in memberops' words (`reason`), and what to do. The `?status=` of the redirect is never
  * trusted: the page asks memberops itself, for the canonical state.
  */
-export default async function Billing() {
+export default async function Billing({ searchParams }: { searchParams: Promise<{ portal?: string }> }) {
+  const { portal } = await searchParams;
   const userId = await currentUserId();
   if (!userId) redirect('/sign-in');
   const access = await memberops()
@@ -43,6 +44,11 @@ export default async function Billing() {
           </p>
           <p data-testid="billing-reason">{access.reason}</p>
         </div>
+      )}
+      {portal === 'unavailable' && (
+        <p className="notice" data-testid="portal-unavailable">
+          Stripe&apos;s billing portal cannot be opened right now. Please try again in a minute.
+        </p>
       )}
       {access.status !== 'none' && (
         <form action={openBillingPortal}>
