@@ -6,6 +6,8 @@
 import jwt from 'jsonwebtoken';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createStripeClient } from '../lib/clients';
@@ -243,6 +245,29 @@ describe('the Next.js example app', () => {
       return (r.body.support as Array<{ requestId: string; source: string }>).find((s) => s.requestId === requestId);
     });
     expect(history.source).toBe('api');
+  });
+
+  it('keeps the member area closed while memberops cannot be reached (fails closed)', async () => {
+    // A port that was just free and is closed again: nothing answers there.
+    const closed = await new Promise<string>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(`http://127.0.0.1:${port}`));
+      });
+    });
+    const offline = await startNextApp({ MEMBEROPS_URL: closed, MEMBEROPS_API_KEY: h.apiKey, STRIPE_PAYMENT_LINK_URL: PAYMENT_LINK });
+    try {
+      const page = await newPage();
+      await page.goto(`${offline.url}/sign-in`);
+      await page.fill('#userId', 'app-while-memberops-is-down');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('billing-unavailable').waitFor();
+      await page.goto(`${offline.url}/members`);
+      expect(new URL(page.url()).pathname).toBe('/billing');
+      expect(await page.getByTestId('member-area').count()).toBe(0);
+    } finally {
+      await offline.close();
+    }
   });
 
   it('never lets the API key reach the browser: no page, script or response carries it', async () => {
