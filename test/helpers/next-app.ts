@@ -43,7 +43,10 @@ function sourceHash(): string {
 
 /** Builds the example unless the last build was of these very sources; says whether it built. */
 export async function buildNextApp(): Promise<{ built: boolean; ms: number }> {
-  if (!existsSync(NEXT_BIN)) throw new Error('examples/next-app has no node_modules: run `npm ci` in examples/next-app');
+  // A fresh clone's `npm install` does not reach the example's own dependencies: install them once, as .ci/run does.
+  if (!existsSync(NEXT_BIN)) {
+    await promisify(execFile)('npm', ['ci', '--no-audit', '--no-fund'], { cwd: NEXT_APP_DIR, timeout: 5 * 60_000, maxBuffer: 16 * 1024 * 1024 });
+  }
   const hash = sourceHash();
   if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === hash && existsSync(path.join(NEXT_APP_DIR, '.next', 'BUILD_ID'))) {
     return { built: false, ms: 0 };
