@@ -64,6 +64,13 @@ export const envSchema = z
     TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
     /** Task queue the worker polls and the API starts workflows on. */
     TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('memberops'),
+    /** host:port where the worker's Temporal SDK runtime serves its own Prometheus metrics (no auth); unset: none. */
+    TEMPORAL_METRICS_ADDRESS: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(\[[0-9a-f:]+\]|[\w.-]+):\d{1,5}$/i, 'must be host:port (127.0.0.1:9465, 0.0.0.0:9465)')
+        .optional(),
+    ),
     /** Stripe secret key, used by activities that call the Stripe API (portal links, cancellation, dispute lookup). */
     STRIPE_SECRET_KEY: optionalString,
     /** Signing secret of the Stripe webhook endpoint (`whsec_…`). Required. */
@@ -148,6 +155,8 @@ export interface Config {
     address?: string;
     namespace: string;
     taskQueue: string;
+    /** TEMPORAL_METRICS_ADDRESS: the SDK runtime's Prometheus exporter (worker task latencies, slots, sticky cache). */
+    metricsAddress?: string;
     tls?: { certPath?: string; keyPath?: string; caPath?: string };
     apiKey?: string;
   };
@@ -209,6 +218,7 @@ export function loadConfig(
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      metricsAddress: e.TEMPORAL_METRICS_ADDRESS,
       ...(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA
         ? { tls: { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA } }
         : {}),
