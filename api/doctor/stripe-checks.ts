@@ -4,10 +4,14 @@
  */
 import type Stripe from 'stripe';
 import { HANDLED_EVENT_TYPES } from '../../workflows/messages';
+import { COUNTED_EVENT_TYPES } from '../process-stripe-event';
 import { EXPECTED_STRIPE_API_VERSION } from '../stripe-events';
 import { fail, ok, reason, skip, type CheckResult } from './check';
 
 const DASHBOARD = 'Stripe Dashboard → Developers → Webhooks';
+
+/** What the endpoint must send: the events that move member state, and those counted for the checkout figures. */
+export const REQUIRED_EVENT_TYPES: readonly string[] = [...HANDLED_EVENT_TYPES, ...COUNTED_EVENT_TYPES];
 
 /** The URL Stripe must deliver to: the webhook route under PUBLIC_URL. */
 export function webhookUrl(publicUrl: string): string {
@@ -88,14 +92,14 @@ export async function stripeEndpointChecks(
         ),
   );
   const subscribed = new Set(endpoint.enabled_events);
-  const missing = subscribed.has('*') ? [] : HANDLED_EVENT_TYPES.filter((t) => !subscribed.has(t));
+  const missing = subscribed.has('*') ? [] : REQUIRED_EVENT_TYPES.filter((t) => !subscribed.has(t));
   results.push(
     missing.length === 0
       ? ok(
           'stripe.endpoint.events',
           subscribed.has('*')
             ? 'receives every event type (*)'
-            : `receives all ${HANDLED_EVENT_TYPES.length} event types memberops handles`,
+            : `receives all ${REQUIRED_EVENT_TYPES.length} event types memberops handles or counts`,
         )
       : fail(
           'stripe.endpoint.events',
