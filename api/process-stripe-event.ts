@@ -95,9 +95,15 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
   return { outcome: 'handed_off', customerId: memberEvent.customerId };
 }
 
+/**
+ * Event types memberops reads only to count (no member state follows from them): the webhook endpoint must receive
+ * them for the checkout completion rate to mean anything.
+ */
+export const COUNTED_EVENT_TYPES = ['checkout.session.expired'] as const;
+
 /** Checkout sessions end completed or expired; the first delivery of each counts (redeliveries returned above). */
 function countCheckout(metrics: Metrics, type: string): void {
-  if (type !== 'checkout.session.completed' && type !== 'checkout.session.expired') return;
+  if (type !== 'checkout.session.completed' && type !== COUNTED_EVENT_TYPES[0]) return;
   metrics.checkoutsStarted.inc();
   if (type === 'checkout.session.completed') metrics.checkoutsCompleted.inc();
 }

@@ -64,6 +64,13 @@ export const envSchema = z
     TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
     /** Task queue the worker polls and the API starts workflows on. */
     TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('memberops'),
+    /** host:port where the worker's Temporal SDK runtime serves its own Prometheus metrics (no auth); unset: none. */
+    TEMPORAL_METRICS_ADDRESS: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(\[[0-9a-f:]+\]|[\w.-]+):\d{1,5}$/i, 'must be host:port (127.0.0.1:9465, 0.0.0.0:9465)')
+        .optional(),
+    ),
     /** Stripe secret key, used by activities that call the Stripe API (portal links, cancellation, dispute lookup). */
     STRIPE_SECRET_KEY: optionalString,
     /** Signing secret of the Stripe webhook endpoint (`whsec_…`). Required. */
@@ -103,6 +110,22 @@ export const envSchema = z
     SUPPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
     /** Support messages classified with less confidence than this (0..1) go to a person instead of an automatic reply. */
     SUPPORT_AUTO_REPLY_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(DEFAULT_AUTO_REPLY_MIN_CONFIDENCE),
+    /** Public https base URL of this deployment (`https://members.example.com`); `npm run doctor` looks for its Stripe endpoint. */
+    PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    /** Domain member notices are sent from; `npm run doctor` checks its SPF, DKIM and DMARC records. */
+    MAIL_SENDER_DOMAIN: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a domain name (example.com)')
+        .optional(),
+    ),
+    /** DKIM selector of the sender domain (`<selector>._domainkey.<domain>`). */
+    MAIL_DKIM_SELECTOR: z.string().trim().regex(/^[a-z0-9._-]+$/i, 'must be a DKIM selector (letters, digits, . _ -)').default('intercom'),
+    /** DNS servers `npm run doctor` asks (`ip` or `ip:port`, comma separated); unset: the system's. */
+    DOCTOR_DNS_SERVERS: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     /** pino log level. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
@@ -132,6 +155,8 @@ export interface Config {
     address?: string;
     namespace: string;
     taskQueue: string;
+    /** TEMPORAL_METRICS_ADDRESS: the SDK runtime's Prometheus exporter (worker task latencies, slots, sticky cache). */
+    metricsAddress?: string;
     tls?: { certPath?: string; keyPath?: string; caPath?: string };
     apiKey?: string;
   };
@@ -148,6 +173,12 @@ export interface Config {
     appId?: string;
   };
   security: SecurityConfig;
+  /** PUBLIC_URL: the deployment's public base URL. */
+  publicUrl?: string;
+  /** The sender domain of member notices and its DKIM selector (checked by `npm run doctor`). */
+  mail: { senderDomain?: string; dkimSelector: string };
+  /** DOCTOR_DNS_SERVERS: where the doctor resolves TXT records; empty: the system's resolvers. */
+  doctorDnsServers: string[];
   billingPortalReturnUrl?: string;
   support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number; autoReplyMinConfidence?: number };
   logLevel: Env['LOG_LEVEL'];
@@ -164,11 +195,12 @@ export class ConfigError extends Error {
  */
 export function loadConfig(
   env: NodeJS.ProcessEnv | Record<string, string | undefined>,
-  opts: { part?: ConfigPart } = {},
+  opts: { part?: ConfigPart; productionGuards?: boolean } = {},
 ): Config {
   const result = envSchema.safeParse(env);
+  // The doctor reads a production config without the guards, to report each of them as a line of its own.
   const issues = result.success
-    ? result.data.NODE_ENV === 'production'
+    ? result.data.NODE_ENV === 'production' && opts.productionGuards !== false
       ? productionIssues(result.data, opts.part ?? 'api')
       : []
     : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
@@ -186,6 +218,7 @@ export function loadConfig(
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      metricsAddress: e.TEMPORAL_METRICS_ADDRESS,
       ...(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA
         ? { tls: { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA } }
         : {}),
@@ -209,6 +242,9 @@ export function loadConfig(
       appId: e.INTERCOM_APP_ID,
     },
     security: securityConfig(e),
+    publicUrl: e.PUBLIC_URL,
+    mail: { senderDomain: e.MAIL_SENDER_DOMAIN, dkimSelector: e.MAIL_DKIM_SELECTOR },
+    doctorDnsServers: e.DOCTOR_DNS_SERVERS,
     billingPortalReturnUrl: e.BILLING_PORTAL_RETURN_URL,
     support: {
       loginUrl: e.APP_LOGIN_URL,

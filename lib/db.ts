@@ -6,7 +6,7 @@ import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { DependencyUnavailableError, errorMessage, isPostgresUnavailable } from './dependency-errors';
 
 /** db/migrations of the project, found from source (lib/) and from a build (dist/lib/) alike. */
-const MIGRATIONS_DIR = ((): string => {
+export const MIGRATIONS_DIR = ((): string => {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'db', 'migrations');
     if (existsSync(candidate)) return candidate;

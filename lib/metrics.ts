@@ -82,6 +82,20 @@ const DELIVERY_SERIES = [
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** An operator action's kind: a short snake_case verb phrase (`grant_access`, `resend_notice`), bounding the series. */
+const OPERATOR_ACTION_KIND = /^[a-z][a-z0-9_]{0,47}$/;
+
+/**
+ * Counts one action a founder or operator took from the admin console, once it has taken effect (the playbook's
+ * "admin action frequency"). A kind that is not snake_case is a programming error: labels must stay a short, fixed set.
+ */
+export function recordOperatorAction(metrics: Pick<Metrics, 'operatorActions'>, kind: string): void {
+  if (!OPERATOR_ACTION_KIND.test(kind)) {
+    throw new Error(`operator action kind must be snake_case, at most 48 characters: ${JSON.stringify(kind).slice(0, 60)}`);
+  }
+  metrics.operatorActions.inc({ kind });
+}
+
 /** Registers a metric on the default registry once per process (several workers may share a process in tests). */
 function once<T extends Metric>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();

@@ -4,6 +4,7 @@
  */
 import { DependencyUnavailableError } from '../lib/dependency-errors';
 import { createDb, type Db } from '../lib/db';
+import { createMetrics, recordOperatorAction } from '../lib/metrics';
 import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { createCaptureMessenger } from './helpers/capture-messenger';
 import { readJson, startHarness, testEnv, type Harness } from './helpers/harness';
@@ -33,12 +34,14 @@ function faultyDb(db: Db): Db {
 describe('playbook metrics on GET /metrics', () => {
   let h: Harness;
   let apiDb: Db;
+  /** The API's metrics, as the admin console will hold them. */
+  const apiMetrics = createMetrics();
   beforeAll(async () => {
     apiDb = createDb(testEnv().databaseUrl);
     h = await startHarness({
       messenger: createCaptureMessenger(),
       env: { DUNNING_GRACE_PERIOD: '30s', DUNNING_REMINDERS: '0s', DUNNING_CANCEL_AFTER: '60s' },
-      appDeps: { db: faultyDb(apiDb) },
+      appDeps: { db: faultyDb(apiDb), metrics: apiMetrics },
     });
   });
   afterAll(async () => {
@@ -160,5 +163,19 @@ describe('playbook metrics on GET /metrics', () => {
   it('refuses GET /metrics without the API key', async () => {
     const res = await fetch(`${h.api.url}/metrics`);
     expect(res.status).toBe(401);
+  });
+
+  it('counts operator actions by kind once the console records them, and refuses a free-text kind', async () => {
+    const wanted = {
+      grant: ['memberops_operator_actions_total', { kind: 'grant_access' }],
+      resend: ['memberops_operator_actions_total', { kind: 'resend_notice' }],
+    } as const satisfies Record<string, [string, Record<string, string>]>;
+    const before = await snapshot(h, wanted);
+    recordOperatorAction(apiMetrics, 'grant_access');
+    recordOperatorAction(apiMetrics, 'grant_access');
+    recordOperatorAction(apiMetrics, 'resend_notice');
+    expect(await snapshot(h, wanted)).toEqual({ grant: before.grant + 2, resend: before.resend + 1 });
+    // A kind carrying ids or text would make a series per member.
+    expect(() => recordOperatorAction(apiMetrics, 'grant access to cus_123')).toThrow(/snake_case/);
   });
 });

@@ -57,6 +57,14 @@ describe('monitoring in docker-compose.yml', () => {
     expect(worker?.authorization).toEqual(prometheusConfig.scrape_configs[0]?.authorization);
   });
 
+  it("scrapes the Temporal SDK's worker metrics on the address the worker exports them, unpublished", () => {
+    const sdk = prometheusConfig.scrape_configs.find((j) => j.job_name === 'temporal-worker-sdk');
+    const address = compose.services['worker']?.environment?.['TEMPORAL_METRICS_ADDRESS'];
+    expect(address).toMatch(/^0\.0\.0\.0:\d+$/);
+    expect(sdk?.static_configs[0]?.targets).toEqual([`worker:${address?.split(':')[1]}`]);
+    expect(compose.services['worker']?.ports).toBeUndefined();
+  });
+
   it('gives Prometheus a valid config with the alert rules mounted beside it', () => {
     expect(mountOf('prometheus', 'ops/prometheus/prometheus.yml')).toBe('/etc/prometheus/prometheus.yml');
     expect(mountOf('prometheus', 'ops/prometheus/alerts.yml')).toBe(`/etc/prometheus/${prometheusConfig.rule_files[0]}`);

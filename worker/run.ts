@@ -13,7 +13,7 @@ import { installTemporalRuntime } from './temporal-runtime';
 
 export async function buildWorker(config: Config, db: Db, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
   const settings = temporalConnectionSettings(config.temporal);
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, 'WARN', { metricsAddress: config.temporal.metricsAddress });
   // Any Temporal server (dev server reopening its db file, a self-hosted cluster): register the attributes idempotently.
   const admin = await Connection.connect(settings);
   try {

@@ -1,4 +1,7 @@
-/** Routes the Temporal SDK's own logs (worker lifecycle, core warnings) into our pino logger, once per process. */
+/**
+ * Routes the Temporal SDK's own logs (worker lifecycle, core warnings) into our pino logger, once per process, and
+ * optionally serves the SDK's own metrics (task latencies, slots, pollers, sticky cache) for Prometheus.
+ */
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
 import type { Logger } from '../lib/logger';
 
@@ -27,14 +30,35 @@ function pinoAdapter(log: Logger): TemporalLogger {
 }
 
 let installed = false;
-/** Installs the runtime unless this process already has one (tests create several workers). */
-export function installTemporalRuntime(log: Logger, coreLevel: 'WARN' | 'ERROR' = 'WARN'): void {
+/**
+ * Installs the runtime unless this process already has one (tests create several workers). With `metricsAddress`
+ * (TEMPORAL_METRICS_ADDRESS) the SDK's Prometheus exporter listens there: seconds for durations and `_total` counters,
+ * as Prometheus names them.
+ */
+export function installTemporalRuntime(
+  log: Logger,
+  coreLevel: 'WARN' | 'ERROR' = 'WARN',
+  opts: { metricsAddress?: string } = {},
+): void {
   if (installed) return;
   installed = true;
   try {
     Runtime.install({
       logger: pinoAdapter(log.child({ component: 'temporal' })),
-      telemetryOptions: { logging: { filter: { core: coreLevel, other: 'ERROR' }, forward: {} } },
+      telemetryOptions: {
+        logging: { filter: { core: coreLevel, other: 'ERROR' }, forward: {} },
+        ...(opts.metricsAddress
+          ? {
+              metrics: {
+                prometheus: {
+                  bindAddress: opts.metricsAddress,
+                  useSecondsForDurations: true,
+                  countersTotalSuffix: true,
+                },
+              },
+            }
+          : {}),
+      },
     });
   } catch (err) {
     // Already installed by an earlier worker in this process: keep that one.

@@ -12,9 +12,11 @@ import { chargeRoutes, seedCharge, type ChargeSeed } from './stripe/charges';
 import { decodeStripeForm } from './stripe/form';
 import { invoiceRoutes, seedInvoice, type InvoiceSeed } from './stripe/invoices';
 import { seedSubscription, subscriptionRoutes, type SubscriptionSeed } from './stripe/subscriptions';
+import { seedWebhookEndpoint, webhookEndpointRoutes, type WebhookEndpointSeed } from './stripe/webhook-endpoints';
 
 export { decodeStripeForm } from './stripe/form';
 export type { StripeEffect } from './stripe/account';
+export type { WebhookEndpointSeed } from './stripe/webhook-endpoints';
 export type StripeRequestMatch = RequestMatch;
 export type StripeDownMode = DownMode;
 
@@ -64,6 +66,8 @@ export interface FakeStripeApi {
   seedSubscription(s: SubscriptionSeed): void;
   seedCharge(c: ChargeSeed): void;
   seedInvoice(i: InvoiceSeed): void;
+  /** Adds a webhook endpoint to the account (`GET /v1/webhook_endpoints`); returns its id. */
+  seedWebhookEndpoint(e: WebhookEndpointSeed): string;
   subscription(id: string): Record<string, unknown> | undefined;
   /** Cancellations that took effect (replays and rejected repeats do not count). */
   cancelCalls(subscriptionId: string): number;
@@ -117,6 +121,7 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
     ...billingPortalRoutes(acct),
     ...chargeRoutes(acct),
     ...invoiceRoutes(acct),
+    ...webhookEndpointRoutes(acct),
   ];
 
   function route(method: string, path: string, body: Json, query: Json): Reply {
@@ -203,6 +208,7 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
     seedSubscription: (s) => seedSubscription(acct, s),
     seedCharge: (c) => seedCharge(acct, c),
     seedInvoice: (i) => seedInvoice(acct, i),
+    seedWebhookEndpoint: (e) => seedWebhookEndpoint(acct, e),
     subscription: (id) => acct.subscriptions.get(id),
     cancelCalls: (id) => acct.effects.filter((e) => e.kind === 'subscription.canceled' && e.id === id).length,
     rawCalls: (method, path) =>

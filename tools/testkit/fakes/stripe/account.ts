@@ -58,6 +58,8 @@ export class StripeAccount {
   subscriptions = new Map<string, Json>();
   charges = new Map<string, Json>();
   invoices = new Map<string, Json>();
+  /** In creation order; listed newest first. */
+  webhookEndpoints = new Map<string, Json>();
 
   effect(kind: StripeEffect['kind'], id: string): void {
     this.effects.push({ kind, id, at: Date.now() });
@@ -68,6 +70,7 @@ export class StripeAccount {
     this.subscriptions = new Map();
     this.charges = new Map();
     this.invoices = new Map();
+    this.webhookEndpoints = new Map();
   }
 }
 

@@ -1,0 +1,64 @@
+/** Stripe webhook endpoints: listed (newest first, paginated with `starting_after`) and retrieved, as the doctor reads them. */
+import { now } from '../scaffold';
+import { retrieve, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
+
+export interface WebhookEndpointSeed {
+  url: string;
+  enabled_events: string[];
+  /** null: the endpoint uses the account's default API version (not pinned). */
+  api_version: string | null;
+  status?: 'enabled' | 'disabled';
+  id?: string;
+}
+
+export function webhookEndpointRoutes(acct: StripeAccount): StripeRoute[] {
+  return [
+    ['GET', /^\/v1\/webhook_endpoints\/(?<id>[^/]+)$/, retrieve('webhook endpoint', () => acct.webhookEndpoints)],
+    [
+      'GET',
+      /^\/v1\/webhook_endpoints$/,
+      (_p, _b, q) => {
+        const limit = q.limit === undefined ? 10 : Number(q.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+          throw new StripeApiError(
+            400,
+            'invalid_request_error',
+            'Invalid integer: limit must be between 1 and 100',
+            'parameter_invalid_integer',
+            'limit',
+          );
+        }
+        const all = [...acct.webhookEndpoints.values()].reverse();
+        const after = typeof q.starting_after === 'string' ? all.findIndex((e) => e.id === q.starting_after) : -1;
+        const rest = all.slice(after + 1);
+        return {
+          status: 200,
+          body: {
+            object: 'list',
+            data: rest.slice(0, limit),
+            has_more: rest.length > limit,
+            url: '/v1/webhook_endpoints',
+          },
+        };
+      },
+    ],
+  ];
+}
+
+export function seedWebhookEndpoint(acct: StripeAccount, e: WebhookEndpointSeed): string {
+  const id = e.id ?? `we_${token(24)}`;
+  acct.webhookEndpoints.set(id, {
+    id,
+    object: 'webhook_endpoint',
+    api_version: e.api_version,
+    application: null,
+    created: now(),
+    description: null,
+    enabled_events: e.enabled_events,
+    livemode: false,
+    metadata: {},
+    status: e.status ?? 'enabled',
+    url: e.url,
+  });
+  return id;
+}
