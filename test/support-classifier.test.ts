@@ -7,11 +7,12 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
+  HELD_OUT_5_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
 } from '../tools/support-report';
-import { calibration, crossValidate, formatCalibration } from '../tools/support-eval';
+import { calibration, crossValidate, formatCalibration, formatConfusionMatrix } from '../tools/support-eval';
 
 const activeMember = { status: 'active', allowed: true } as const;
 const classify = (body: string, extra: Omit<SupportRequest, 'body'> = {}) => classifySupportRequest({ body, ...extra });
@@ -302,7 +303,60 @@ describe('support report', () => {
   });
 });
 
-// HELD_OUT_5_BLOCK
+// Written before any change of issue 17 (its own commit says so), in members' voices (German, French, Spanish,
+// typos, anger, complaints about what happened, two questions in one), labelled with the intent and whether an
+// automatic reply is acceptable at all, and never used for tuning: measured once, after the changes were committed.
+// Before the changes: 82% on the named intents, 57% resolved without a person, 18 wrong automatic answers (8 with the
+// wrong intent, 10 right-intent answers to messages that needed a person).
+// After (`npx tsx tools/support-report.ts test/data/support-holdout-5.json`): 89% (127 of 142), 65% (93 of 142),
+// 10 wrong automatic answers, none of them with the wrong intent.
+describe('support held-out set 5', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_5_CORPUS_PATH));
+  const wrongIntent = report.results.filter(
+    ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
+  );
+
+  it('holds at least 150 messages, at least 20 in every intent, some needing a person whatever the intent', () => {
+    expect(report.results.length).toBeGreaterThanOrEqual(150);
+    expect(report.rows.every((row) => row.messages >= 20)).toBe(true);
+    expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
+  });
+
+  it('classifies the five named intents at least as well as measured after the changes (89%, 82% before)', () => {
+    console.log(
+      `Support classifier on held-out set 5 (${report.results.length} messages, never tuned on)\n\n` +
+        `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
+    );
+    expect(report.named.correct).toBeGreaterThanOrEqual(127);
+  });
+
+  it('never answers a held-out message with the reply of another intent (8 before the changes)', () => {
+    expect(wrongIntent.map(({ entry }) => entry.body)).toEqual([]);
+  });
+
+  it('resolves at least as many named-intent requests without a person as measured (93 of 142; 81 before)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(93);
+  });
+
+  // Issue 17's targets, not met (measured once: 89%, 65%, 10 wrong automatic answers). All 10 had the right intent
+  // where the member needed a person: a double charge in non-native English ("money is cut two times") got the
+  // card-update reply, a demand to restore a cancelled account got the status, an invoice to reissue with a VAT
+  // number, a third angry request, a sign-in loop on one laptop, an expiring session, a changed email address, a
+  // missing community invite, a second question about VAT, and "monthly or yearly plan?" which the status reply
+  // does not answer.
+  // `it.failing` keeps them visible and turns red the day they hold, so that the line becomes `it`.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 89%)', () => {
+    expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
+  });
+
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 65%)', () => {
+    expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 10)', () => {
+    expect(report.named.wrongAutomatic + (report.rows.find((r) => r.intent === 'other')?.wrongAutomatic ?? 0)).toBe(0);
+  });
+});
 
 describe('support cross-validation', () => {
   const corpus = loadSupportCorpus();
