@@ -144,6 +144,32 @@ export function formatNeededPerson(report: SupportReport): string | undefined {
   );
 }
 
+/** The reason a decision gives, without its evidence, quoted words, intents and figures: one line per kind. */
+function reasonKind(reason: string): string {
+  const head = reason.split(/: (?:rules|No rule|model)/)[0];
+  return head
+    .replace(/\([^)]*\)/g, '')
+    .replace(/"[^"]*"/g, '…')
+    .replace(/\b\d+(\.\d+)?\b/g, 'x')
+    .replace(/\s+/g, ' ')
+    .replace(/ ([:,])/g, '$1')
+    .trim();
+}
+
+/** Who answers and why: every route, and for messages sent to a person, each kind of reason with its count. */
+export function formatRoutes(report: SupportReport): string {
+  const counts = new Map<string, number>();
+  for (const { result } of report.results) {
+    const key = result.route === 'human' ? `human: ${reasonKind(result.reason)}` : result.route;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [
+    '| route (and why a person) | messages |',
+    '| --- | ---: |',
+    ...[...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `| ${k} | ${n} |`),
+  ].join('\n');
+}
+
 /** Every message a person had to answer or that got the wrong intent, with the classifier's reason. */
 export function formatFailures(report: SupportReport): string {
   return report.results
@@ -172,7 +198,16 @@ if (require.main === module) {
   const neededPerson = formatNeededPerson(report);
   if (neededPerson) console.log(`\n${neededPerson}`);
   console.log(`\nConfusion matrix (rows: expected)\n\n${formatConfusionMatrix(report.results)}`);
+  console.log(`\nWho answers (unsure → person)\n\n${formatRoutes(report)}`);
   const corpus = report.results.map(({ entry }) => entry);
+  const shipped = corpus.map((entry) => ({
+    entry,
+    result: classifySupportRequest({ ...entry, minAutoReplyConfidence: 0 }),
+  }));
+  console.log(
+    `\nCalibration of the shipped classifier on these messages (threshold off; on its own training corpus this is ` +
+      `optimistic): of the automatic answers at confidence ≥ x, the share right\n\n${formatCalibration(calibration(shipped))}`,
+  );
   const folds = evaluateSupportCorpus(corpus, crossValidate(corpus, CROSS_VALIDATION_FOLDS));
   const unthresholded = crossValidate(corpus, CROSS_VALIDATION_FOLDS, 0);
   console.log(
