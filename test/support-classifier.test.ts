@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
 import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE } from '../lib/support/rules';
@@ -286,6 +288,23 @@ describe('support held-out set', () => {
 });
 
 describe('support report', () => {
+  it("prints today's table for a corpus in today's format given on the command line", () => {
+    // Held-out 3 has no autoReplyAcceptable labels: the format every earlier corpus has.
+    const run = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.join('tools', 'support-report.ts'), HELD_OUT_CORPUS_PATH],
+      { encoding: 'utf8', timeout: 120_000, cwd: path.join(__dirname, '..') },
+    );
+    expect(run.status).toBe(0);
+    const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_CORPUS_PATH));
+    expect(run.stdout).toContain(formatSupportReport(report));
+    expect(run.stdout).toContain(
+      '| Intent | Messages | Accuracy | Resolved without a human | Wrong automatic answers |',
+    );
+    expect(run.stdout).toMatch(/\| \*\*five named intents\*\* \| 59 \| \d+% \| \d+% \| \d+ \|/);
+    expect(run.stdout).toContain('5-fold cross-validation over the 79 messages');
+  });
+
   it('counts an automatic answer to a message labelled as needing a person as a wrong answer, not a resolved one', () => {
     const entry = { body: 'I was charged twice, refund one please', expectedIntent: 'billing' as const };
     const answered = {
