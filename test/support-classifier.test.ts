@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
 import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE } from '../lib/support/rules';
@@ -7,7 +9,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_4_CORPUS_PATH,
+  HELD_OUT_5_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -285,40 +287,93 @@ describe('support held-out set', () => {
   });
 });
 
-// Written before the model, the complaint rules and this threshold existed, in members' own voices (German,
-// French, Spanish, typos, anger, two questions in one), and never used to tune anything: measured, not fitted.
-describe('support held-out set 4', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_4_CORPUS_PATH));
+describe('support report', () => {
+  it("prints today's table for a corpus in today's format given on the command line", () => {
+    // Held-out 3 has no autoReplyAcceptable labels: the format every earlier corpus has.
+    const run = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.join('tools', 'support-report.ts'), HELD_OUT_CORPUS_PATH],
+      { encoding: 'utf8', timeout: 120_000, cwd: path.join(__dirname, '..') },
+    );
+    expect(run.status).toBe(0);
+    const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_CORPUS_PATH));
+    expect(run.stdout).toContain(formatSupportReport(report));
+    expect(run.stdout).toContain(
+      '| Intent | Messages | Accuracy | Resolved without a human | Wrong automatic answers |',
+    );
+    expect(run.stdout).toMatch(/\| \*\*five named intents\*\* \| 59 \| \d+% \| \d+% \| \d+ \|/);
+    expect(run.stdout).toContain('5-fold cross-validation over the 79 messages');
+  });
 
-  it('holds at least 150 messages in every intent', () => {
+  it('counts an automatic answer to a message labelled as needing a person as a wrong answer, not a resolved one', () => {
+    const entry = { body: 'I was charged twice, refund one please', expectedIntent: 'billing' as const };
+    const answered = {
+      intent: 'billing' as const,
+      route: 'auto_reply' as const,
+      confidence: 0.9,
+      matched: [],
+      reason: 'x',
+    };
+    const plain = evaluateSupportCorpus([entry], [{ entry, result: answered }]);
+    const labelled = { ...entry, autoReplyAcceptable: false };
+    const strict = evaluateSupportCorpus([labelled], [{ entry: labelled, result: answered }]);
+    expect(plain.named).toMatchObject({ resolvedWithoutHuman: 1, wrongAutomatic: 0 });
+    expect(strict.named).toMatchObject({ resolvedWithoutHuman: 0, wrongAutomatic: 1, rightIntentNeededPerson: 1 });
+  });
+});
+
+// Written before any change of issue 17 (its own commit says so), in members' voices (German, French, Spanish,
+// typos, anger, complaints about what happened, two questions in one), labelled with the intent and whether an
+// automatic reply is acceptable at all, and never used for tuning: measured once, after the changes were committed.
+// Before the changes: 82% on the named intents, 57% resolved without a person, 18 wrong automatic answers (8 with the
+// wrong intent, 10 right-intent answers to messages that needed a person).
+// After (`npx tsx tools/support-report.ts test/data/support-holdout-5.json`): 89% (127 of 142), 65% (93 of 142),
+// 10 wrong automatic answers, none of them with the wrong intent.
+describe('support held-out set 5', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_5_CORPUS_PATH));
+  const wrongIntent = report.results.filter(
+    ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
+  );
+
+  it('holds at least 150 messages, at least 20 in every intent, some needing a person whatever the intent', () => {
     expect(report.results.length).toBeGreaterThanOrEqual(150);
     expect(report.rows.every((row) => row.messages >= 20)).toBe(true);
+    expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents better than the rules alone did (80%) on messages nobody tuned for', () => {
+  it('classifies the five named intents at least as well as measured after the changes (89%, 82% before)', () => {
     console.log(
-      `Support classifier on held-out set 4 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 5 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.85);
+    expect(report.named.correct).toBeGreaterThanOrEqual(127);
   });
 
-  it('gives fewer wrong automatic answers than the rules alone did (11 of 163)', () => {
-    expect(wrongAutomaticAnswers(report).length).toBeLessThanOrEqual(7);
+  it('never answers a held-out message with the reply of another intent (8 before the changes)', () => {
+    expect(wrongIntent.map(({ entry }) => entry.body)).toEqual([]);
   });
 
-  // Issue 17's targets, not met yet (measured once: 87%, 70%, 7 wrong). `it.failing` keeps them visible and
-  // turns red the day they hold, so that the line is changed to `it` rather than forgotten.
-  it.failing('reaches 92% on the five named intents (issue 17 target)', () => {
+  it('resolves at least as many named-intent requests without a person as measured (93 of 142; 81 before)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(93);
+  });
+
+  // Issue 17's targets, not met (measured once: 89%, 65%, 10 wrong automatic answers). All 10 had the right intent
+  // where the member needed a person: a double charge in non-native English ("money is cut two times") got the
+  // card-update reply, a demand to restore a cancelled account got the status, an invoice to reissue with a VAT
+  // number, a third angry request, a sign-in loop on one laptop, an expiring session, a changed email address, a
+  // missing community invite, a second question about VAT, and "monthly or yearly plan?" which the status reply
+  // does not answer.
+  // `it.failing` keeps them visible and turns red the day they hold, so that the line becomes `it`.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 89%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 65%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target)', () => {
-    expect(wrongAutomaticAnswers(report).map(({ entry }) => entry.body)).toEqual([]);
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 10)', () => {
+    expect(report.named.wrongAutomatic + (report.rows.find((r) => r.intent === 'other')?.wrongAutomatic ?? 0)).toBe(0);
   });
 });
 

@@ -1,6 +1,7 @@
-import { classifySupportRequest, type SupportRequest } from '../lib/support/classifier';
+import { classifySupportRequest, classifyWithModel, type SupportRequest } from '../lib/support/classifier';
 import { trainIntentModel, type TrainingMessage } from '../lib/support/model';
 import trainingCorpus from '../lib/support/training/corpus.json';
+import type { SupportIntent } from '../workflows/support-messages';
 
 const corpus = trainingCorpus as TrainingMessage[];
 const activeMember = { status: 'active', allowed: true } as const;
@@ -72,5 +73,66 @@ describe('support confidence threshold', () => {
     const strict = classify(body, { member: activeMember, minAutoReplyConfidence: 1 });
     expect(strict).toMatchObject({ intent: 'cancellation', route: 'human', confidence: usual.confidence });
     expect(strict.reason).toContain('below the 1 needed');
+  });
+});
+
+describe('support decisions when unsure', () => {
+  it('answers a paying member who is locked out with access help, not the status reply', () => {
+    const result = classify('I paid this morning but I am still locked out of the courses', { member: activeMember });
+    expect(result).toMatchObject({ intent: 'account_access', route: 'auto_reply' });
+    expect(result.reason).toContain('Paid but locked out');
+  });
+
+  it('hands "I paid but cannot get in" to a person when our records give no access', () => {
+    const result = classify('I paid this morning but I am still locked out of the courses', {
+      member: { status: 'none', allowed: false },
+    });
+    expect(result.route).toBe('human');
+    expect(result.reason).toContain('our records give no access');
+  });
+
+  it('reads a German complaint about a cancellation as a status question', () => {
+    const result = classify('Warum wurde meine Mitgliedschaft gekündigt? Ich habe nichts gekündigt.', {
+      member: canceledMember,
+    });
+    expect(result.intent).not.toBe('cancellation');
+    if (result.route !== 'human') expect(result.intent).toBe('membership_status');
+  });
+
+  it('hands two questions in one message to a person, naming both', () => {
+    const result = classify(
+      'I want to cancel my membership and stop my subscription. Also, can you send me the invoice for March?',
+      {
+        member: activeMember,
+      },
+    );
+    expect(result.route).toBe('human');
+    expect(result.reason).toMatch(
+      /Two questions in one: (cancellation and invoice_receipt|invoice_receipt and cancellation)/,
+    );
+  });
+
+  it('hands a message to a person when the model strongly reads another intent than the rules', () => {
+    // A model that learned "renewal" as a status word disagrees with the rules' reading of a declined card.
+    const examples = (intent: SupportIntent, bodies: string[]) =>
+      bodies.map((body) => ({ body, expectedIntent: intent }));
+    const model = trainIntentModel([
+      ...examples('membership_status', [
+        'when is my renewal',
+        'renewal date please',
+        'is my renewal coming',
+        'my renewal',
+      ]),
+      ...examples('invoice_receipt', ['send the receipt', 'receipt for march', 'a receipt please']),
+      ...examples('billing', ['my refund', 'refund now', 'want refund']),
+    ]);
+    const result = classifyWithModel(model, { body: 'my renewal: card declined', member: activeMember });
+    expect(result).toMatchObject({ intent: 'billing', route: 'human' });
+    expect(result.reason).toContain('The model reads membership_status where the rules read billing');
+  });
+
+  it('gives a confidence from the model that is not 1.00 on two words it has seen', () => {
+    const prediction = trainIntentModel(corpus).predict(undefined, 'subscription paused');
+    expect(prediction.probability).toBeLessThan(0.99);
   });
 });

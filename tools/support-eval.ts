@@ -7,7 +7,7 @@ import { SUPPORT_INTENTS, type SupportIntent } from '../workflows/support-messag
 import { trainIntentModel, type TrainingMessage } from '../lib/support/model';
 
 export interface LabelledResult {
-  entry: { expectedIntent: SupportIntent; subject?: string; body: string };
+  entry: { expectedIntent: SupportIntent; subject?: string; body: string; autoReplyAcceptable?: boolean };
   result: SupportClassification;
 }
 
@@ -41,7 +41,9 @@ export function calibration(results: readonly LabelledResult[]): CalibrationRow[
     return {
       minConfidence,
       answered: answered.length,
-      right: answered.filter(({ entry, result }) => result.intent === entry.expectedIntent).length,
+      right: answered.filter(
+        ({ entry, result }) => result.intent === entry.expectedIntent && entry.autoReplyAcceptable !== false,
+      ).length,
     };
   });
 }

@@ -26,8 +26,12 @@ export const DEFAULT_CORPUS_PATH = path.join(__dirname, '..', 'lib', 'support', 
  * write a new one.
  */
 export const HELD_OUT_CORPUS_PATH = path.join(__dirname, '..', 'test', 'data', 'support-holdout-3.json');
-/** 163 messages in members' own voices (languages, typos, complaints), written before the model and its rules. */
-export const HELD_OUT_4_CORPUS_PATH = path.join(__dirname, '..', 'test', 'data', 'support-holdout-4.json');
+/**
+ * 173 messages in members' own voices (German, French, Spanish, typos, anger, complaints about what happened,
+ * two questions in one), written before the changes of issue 17 and measured, never tuned on. Held-out 4 was
+ * looked at, so it is now part of the training corpus.
+ */
+export const HELD_OUT_5_CORPUS_PATH = path.join(__dirname, '..', 'test', 'data', 'support-holdout-5.json');
 /** Folds of the cross-validation in the report. */
 export const CROSS_VALIDATION_FOLDS = 5;
 
@@ -36,6 +40,11 @@ const corpusEntrySchema = z.object({
   body: z.string().min(1),
   member: z.object({ status: z.enum(MEMBERSHIP_STATUSES), allowed: z.boolean() }).optional(),
   expectedIntent: z.enum(SUPPORT_INTENTS),
+  /**
+   * False when even the right intent's automatic reply would not do (a refund demand, a second question the
+   * reply does not answer): answering it automatically counts as a wrong automatic answer. Absent: acceptable.
+   */
+  autoReplyAcceptable: z.boolean().optional(),
 });
 export type CorpusEntry = z.infer<typeof corpusEntrySchema>;
 
@@ -56,8 +65,13 @@ export interface IntentFigures {
   correct: number;
   /** Answered automatically (auto_reply or billing_flow) with the right intent: no person needed. */
   resolvedWithoutHuman: number;
-  /** Answered automatically with the wrong intent: the member got the wrong reply. */
+  /**
+   * Answered automatically with the wrong intent, or with the right one on a message labelled
+   * `autoReplyAcceptable: false`: the member got a reply that does not fit.
+   */
   wrongAutomatic: number;
+  /** Of `wrongAutomatic`, those with the right intent on a message that needed a person. */
+  rightIntentNeededPerson: number;
 }
 
 export interface SupportReport {
@@ -71,12 +85,15 @@ const NAMED_INTENTS = SUPPORT_INTENTS.filter((i) => i !== 'other');
 
 function figures(intent: IntentFigures['intent'], results: readonly CorpusResult[]): IntentFigures {
   const automatic = results.filter(({ result }) => result.route !== 'human');
+  const rightIntent = automatic.filter(({ entry, result }) => result.intent === entry.expectedIntent);
+  const neededPerson = rightIntent.filter(({ entry }) => entry.autoReplyAcceptable === false).length;
   return {
     intent,
     messages: results.length,
     correct: results.filter(({ entry, result }) => result.intent === entry.expectedIntent).length,
-    resolvedWithoutHuman: automatic.filter(({ entry, result }) => result.intent === entry.expectedIntent).length,
-    wrongAutomatic: automatic.filter(({ entry, result }) => result.intent !== entry.expectedIntent).length,
+    resolvedWithoutHuman: rightIntent.length - neededPerson,
+    wrongAutomatic: automatic.length - rightIntent.length + neededPerson,
+    rightIntentNeededPerson: neededPerson,
   };
 }
 
@@ -116,14 +133,55 @@ export function formatSupportReport(report: SupportReport): string {
   ].join('\n');
 }
 
+/** Only for a corpus that labels messages needing a person: how many wrong answers had the right intent. */
+export function formatNeededPerson(report: SupportReport): string | undefined {
+  if (!report.results.some(({ entry }) => entry.autoReplyAcceptable === false)) return undefined;
+  const total = report.rows.reduce((sum, row) => sum + row.rightIntentNeededPerson, 0);
+  const labelled = report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length;
+  return (
+    `Of the wrong automatic answers, ${total} had the right intent on a message labelled as needing a person ` +
+    `(${labelled} messages carry autoReplyAcceptable: false).`
+  );
+}
+
+/** The reason a decision gives, without its evidence, quoted words, intents and figures: one line per kind. */
+function reasonKind(reason: string): string {
+  const head = reason.split(/: (?:rules|No rule|model)/)[0];
+  return head
+    .replace(/\([^)]*\)/g, '')
+    .replace(/"[^"]*"/g, '…')
+    .replace(/\b\d+(\.\d+)?\b/g, 'x')
+    .replace(/\s+/g, ' ')
+    .replace(/ ([:,])/g, '$1')
+    .trim();
+}
+
+/** Who answers and why: every route, and for messages sent to a person, each kind of reason with its count. */
+export function formatRoutes(report: SupportReport): string {
+  const counts = new Map<string, number>();
+  for (const { result } of report.results) {
+    const key = result.route === 'human' ? `human: ${reasonKind(result.reason)}` : result.route;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [
+    '| route (and why a person) | messages |',
+    '| --- | ---: |',
+    ...[...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `| ${k} | ${n} |`),
+  ].join('\n');
+}
+
 /** Every message a person had to answer or that got the wrong intent, with the classifier's reason. */
 export function formatFailures(report: SupportReport): string {
   return report.results
-    .filter(({ entry, result }) => result.intent !== entry.expectedIntent || result.route === 'human')
+    .filter(
+      ({ entry, result }) =>
+        result.intent !== entry.expectedIntent || result.route === 'human' || entry.autoReplyAcceptable === false,
+    )
     .filter(({ entry, result }) => !(entry.expectedIntent === 'other' && result.intent === 'other'))
     .map(({ entry, result }) => {
-      const verdict =
-        result.intent !== entry.expectedIntent && result.route !== 'human' ? 'WRONG AUTOMATIC ANSWER' : result.route;
+      const wrong =
+        result.route !== 'human' && (result.intent !== entry.expectedIntent || entry.autoReplyAcceptable === false);
+      const verdict = wrong ? 'WRONG AUTOMATIC ANSWER' : result.route;
       const text = [entry.subject, entry.body].filter(Boolean).join(' | ');
       return `- expected ${entry.expectedIntent}, got ${result.intent} (${verdict}): ${text}\n  ${result.reason}`;
     })
@@ -137,8 +195,19 @@ if (require.main === module) {
   const report = evaluateSupportCorpus(loadSupportCorpus(file));
   console.log(`Support classifier on ${path.relative(process.cwd(), file)} (${report.results.length} messages)\n`);
   console.log(formatSupportReport(report));
+  const neededPerson = formatNeededPerson(report);
+  if (neededPerson) console.log(`\n${neededPerson}`);
   console.log(`\nConfusion matrix (rows: expected)\n\n${formatConfusionMatrix(report.results)}`);
+  console.log(`\nWho answers (unsure → person)\n\n${formatRoutes(report)}`);
   const corpus = report.results.map(({ entry }) => entry);
+  const shipped = corpus.map((entry) => ({
+    entry,
+    result: classifySupportRequest({ ...entry, minAutoReplyConfidence: 0 }),
+  }));
+  console.log(
+    `\nCalibration of the shipped classifier on these messages (threshold off; on its own training corpus this is ` +
+      `optimistic): of the automatic answers at confidence ≥ x, the share right\n\n${formatCalibration(calibration(shipped))}`,
+  );
   const folds = evaluateSupportCorpus(corpus, crossValidate(corpus, CROSS_VALIDATION_FOLDS));
   const unthresholded = crossValidate(corpus, CROSS_VALIDATION_FOLDS, 0);
   console.log(

@@ -16,11 +16,18 @@ import {
   DEFAULT_AUTO_REPLY_MIN_CONFIDENCE,
   MODEL_DISSENT_WEIGHT,
   MODEL_ONLY_FACTOR,
+  MODEL_VETO_MARGIN,
+  SECOND_QUESTION_RULE_WEIGHT,
   type ContextRule,
 } from './rules';
 import { supportIntentModel, type IntentModel, type ModelPrediction } from './model';
 import { applyReplacements, normalizeMessage, plainWords } from './normalize';
-import { COMPLAINT_PHRASES, DISPUTED_CHARGE_PHRASES } from './phrases/complaint';
+import {
+  COMPLAINT_PHRASES,
+  DISPUTED_CHARGE_PHRASES,
+  LOCKED_OUT_PHRASES,
+  PAID_CLAIM_PHRASES,
+} from './phrases/complaint';
 
 export { normalizeMessage } from './normalize';
 
@@ -61,6 +68,12 @@ export interface SupportClassification {
 }
 
 const DUNNING_STATUSES: ReadonlySet<MembershipStatus> = new Set(['past_due', 'grace_period']);
+/** Intents a "paid but locked out" message may be read as by its words; it is an access problem in all of them. */
+const PAID_BUT_LOCKED_INTENTS: ReadonlySet<SupportIntent> = new Set([
+  'account_access',
+  'membership_status',
+  'invoice_receipt',
+]);
 /** Shorter words must match exactly: one-letter typos of "card" or "pay" are other real words. */
 const TYPO_MIN_LENGTH = 5;
 /** On equal scores `other` wins, so a tie with it never claims a named intent. */
@@ -140,6 +153,7 @@ interface CompiledIntent {
 
 interface CompiledContextRule extends ContextRule {
   compiledPhrases?: readonly CompiledPhrase[];
+  compiledAndPhrases?: readonly CompiledPhrase[];
 }
 
 /** The tables compiled once; they are constants, so this is pure. */
@@ -156,10 +170,18 @@ const COMPILED_INTENTS: readonly CompiledIntent[] = SUPPORT_INTENTS.map((intent)
 
 const COMPILED_COMPLAINT = COMPLAINT_PHRASES.map(compilePhrase);
 const COMPILED_DISPUTED = DISPUTED_CHARGE_PHRASES.map(compilePhrase);
+const COMPILED_PAID = PAID_CLAIM_PHRASES.map(compilePhrase);
+const COMPILED_LOCKED_OUT = LOCKED_OUT_PHRASES.map(compilePhrase);
+
+/** The first phrase of the list the message contains, to name it in the reason. */
+function firstPhrase(sentences: readonly Words[], phrases: readonly CompiledPhrase[]): string | undefined {
+  return phrases.find((p) => messageHas(sentences, p))?.source;
+}
 
 const COMPILED_CONTEXT: readonly CompiledContextRule[] = CONTEXT_RULES.map((rule) => ({
   ...rule,
   compiledPhrases: rule.phrases?.map(compilePhrase),
+  compiledAndPhrases: rule.andPhrases?.map(compilePhrase),
 }));
 
 function contextApplies(
@@ -171,6 +193,7 @@ function contextApplies(
   if (rule.statuses && (!member || !rule.statuses.includes(member.status))) return false;
   if (rule.allowed !== undefined && (!member || member.allowed !== rule.allowed)) return false;
   if (rule.compiledPhrases && !rule.compiledPhrases.some((p) => messageHas(sentences, p))) return false;
+  if (rule.compiledAndPhrases && !rule.compiledAndPhrases.some((p) => messageHas(sentences, p))) return false;
   if (rule.onlyIfIntentMatched && (phraseScore.get(rule.intent) ?? 0) <= 0) return false;
   return true;
 }
@@ -251,6 +274,10 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
   if (second.score >= top.score * CLOSE_RATIO) {
     return { ...verdict, human: `Too close to call between ${top.intent} and ${second.intent}` };
   }
+  if (second.intent !== 'other' && strongestRule(second.intent, matched) >= SECOND_QUESTION_RULE_WEIGHT) {
+    // A decisive phrase for a second named intent: two questions in one, and one reply would answer only one.
+    return { ...verdict, human: `Two questions in one: ${top.intent} and ${second.intent}` };
+  }
   if (strongestRule(top.intent, matched) < AUTO_REPLY_MIN_RULE_WEIGHT) {
     return { ...verdict, human: `Only hints for ${top.intent}, no rule strong enough to answer` };
   }
@@ -261,7 +288,7 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
 function combine(
   rules: RuleVerdict,
   model: ModelPrediction,
-): { intent: SupportIntent; confidence: number; how: string } {
+): { intent: SupportIntent; confidence: number; how: string; human?: string } {
   const modelSays = `model: ${model.intent} ${model.probability.toFixed(2)} (${model.words.map((w) => `"${w}"`).join(', ') || 'no telling word'})`;
   if (rules.silent) {
     if (model.intent === 'other') return { intent: 'other', confidence: 0, how: `${rules.silent}; ${modelSays}` };
@@ -281,6 +308,14 @@ function combine(
   // The model is the weaker voice (a few hundred training messages): it lowers the rules' confidence by how
   // much it prefers another intent, enough to send a weak rule decision to a person, not to overrule a strong one.
   const modelForRules = model.ranking.find((r) => r.intent === rules.intent)?.probability ?? 0;
+  if (model.probability - modelForRules >= MODEL_VETO_MARGIN) {
+    return {
+      intent: rules.intent,
+      confidence: rules.confidence * (1 - MODEL_DISSENT_WEIGHT * (model.probability - modelForRules)),
+      how: `rules and model disagree; ${rules.line}; ${modelSays}`,
+      human: `The model reads ${model.intent} where the rules read ${rules.intent}: unsure, so a person answers`,
+    };
+  }
   return {
     intent: rules.intent,
     confidence: rules.confidence * (1 - MODEL_DISSENT_WEIGHT * (model.probability - modelForRules)),
@@ -289,6 +324,17 @@ function combine(
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** The model's prediction with its cancellation probability counted for membership_status. */
+function asStatusQuestion(prediction: ModelPrediction): ModelPrediction {
+  const cancellation = prediction.ranking.find((r) => r.intent === 'cancellation')?.probability ?? 0;
+  const ranking = prediction.ranking
+    .filter((r) => r.intent !== 'cancellation')
+    .map((r) => (r.intent === 'membership_status' ? { ...r, probability: r.probability + cancellation } : r))
+    .sort((a, b) => b.probability - a.probability);
+  const [top] = ranking;
+  return { ...prediction, intent: top.intent, probability: top.probability, ranking };
+}
 
 /** Classifies a support message and decides who answers it. */
 export function classifySupportRequest(input: SupportRequest): SupportClassification {
@@ -300,11 +346,25 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   const member = input.member ?? null;
   const sentences = [...normalizeMessage(input.subject ?? ''), ...normalizeMessage(input.body)];
   const matched = matchRules(sentences, member);
-  const rules = ruleVerdict(matched);
+  const ruled = ruleVerdict(matched);
+  const complaint = firstPhrase(sentences, COMPILED_COMPLAINT);
+  const disputed = firstPhrase(sentences, COMPILED_DISPUTED);
+  // "Why was I cancelled?" asks what happened to the membership, not how to cancel: the rules' reading becomes
+  // membership_status before the model is heard, so that the model is compared with what the member means.
   const prediction = model.predict(input.subject, input.body);
+  const aboutCancellation =
+    ruled.intent === 'cancellation' || (ruled.silent !== undefined && prediction.intent === 'cancellation');
+  const cancellationComplaint = complaint !== undefined && !ruled.human && aboutCancellation;
+  const rules: RuleVerdict =
+    cancellationComplaint && !ruled.silent
+      ? { ...ruled, intent: 'membership_status', line: `${ruled.line}, read as membership_status ("${complaint}")` }
+      : ruled;
+  // The model reads the topic (cancelled), the complaint phrase reads what the member asks about it: its vote
+  // for cancellation is a vote for the status answer here.
+  const heard = cancellationComplaint ? asStatusQuestion(prediction) : prediction;
   const combined = rules.human
     ? { intent: rules.intent, confidence: rules.confidence, how: rules.line }
-    : combine(rules, prediction);
+    : combine(rules, heard);
   let { intent } = combined;
   const confidence = round2(combined.confidence);
   const explained = `${combined.how}.`;
@@ -317,20 +377,33 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
     model: { intent: prediction.intent, probability: round2(prediction.probability), words: prediction.words },
   });
 
-  if (rules.human) return decide('human', rules.human);
-  if (intent === 'other') return decide('human', 'Classified as other, which is never answered automatically');
-  const complaint = COMPILED_COMPLAINT.some((p) => messageHas(sentences, p));
-  const disputed = COMPILED_DISPUTED.some((p) => messageHas(sentences, p));
-  if (disputed && (intent === 'billing' || intent === 'cancellation')) {
-    intent = 'billing';
-    return decide('human', 'A complaint about a charge: a person looks at it (and refunds) rather than a how-to reply');
+  const paid = firstPhrase(sentences, COMPILED_PAID);
+  const lockedOut = firstPhrase(sentences, COMPILED_LOCKED_OUT);
+  const paidButLocked = paid !== undefined && lockedOut !== undefined && PAID_BUT_LOCKED_INTENTS.has(intent);
+  const said = `the member says "${paid}" and "${lockedOut}"`;
+  if (paidButLocked && !member?.allowed) {
+    // The member says they paid, our records give no access: neither the status nor a sign-in link settles it.
+    return decide('human', `Paid but locked out (${said}) while our records give no access: a person checks`);
   }
-  if (complaint && intent === 'cancellation') {
-    // "Why was I cancelled?" asks what happened to the membership; the how-to-cancel reply would insult them.
-    intent = 'membership_status';
+  if (rules.human) return decide('human', rules.human);
+  if (disputed && (ruled.intent === 'billing' || ruled.intent === 'cancellation')) {
+    intent = 'billing';
+    return decide('human', `A complaint about a charge ("${disputed}"): a person looks at it (and refunds)`);
+  }
+  if (combined.human) return decide('human', combined.human);
+  if (intent === 'other') return decide('human', 'Classified as other, which is never answered automatically');
+  let why = `Classified as ${intent}`;
+  if (paidButLocked) {
+    // A payment that did not open the door while our records give access: a sign-in problem, not the status.
+    intent = 'account_access';
+    why = `Paid but locked out (${said}) with access granted: answered with access help`;
+  }
+  if (complaint && intent === 'billing') {
+    return decide('human', `A complaint about billing ("${complaint}"), not a request to change the card`);
+  }
+  if (cancellationComplaint) {
     if (!member) return decide('human', 'A complaint about a cancellation from an unknown sender');
-  } else if (complaint && intent === 'billing') {
-    return decide('human', 'A complaint about billing, not a request to change the card');
+    why = `A complaint about a cancellation ("${complaint}"), answered with the membership status`;
   }
   const threshold = input.minAutoReplyConfidence ?? DEFAULT_AUTO_REPLY_MIN_CONFIDENCE;
   if (confidence < threshold) {
@@ -349,9 +422,5 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   if (intent === 'billing' && member && DUNNING_STATUSES.has(member.status)) {
     return decide('billing_flow', `Billing question from a member in ${member.status}`);
   }
-  const named = complaint && intent === 'membership_status' && rules.intent === 'cancellation';
-  return decide(
-    'auto_reply',
-    named ? 'A complaint about a cancellation, answered with the membership status' : `Classified as ${intent}`,
-  );
+  return decide('auto_reply', why);
 }

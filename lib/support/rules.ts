@@ -34,6 +34,7 @@ import { CANCELLATION_RULES } from './phrases/cancellation';
 import { INVOICE_RECEIPT_RULES } from './phrases/invoice-receipt';
 import { MEMBERSHIP_STATUS_RULES } from './phrases/membership-status';
 import { OTHER_RULES } from './phrases/other';
+import { LOCKED_OUT_PHRASES, PAID_CLAIM_PHRASES } from './phrases/complaint';
 
 export interface IntentRules {
   /** Phrase → weight. */
@@ -62,6 +63,8 @@ export interface ContextRule {
   allowed?: boolean;
   /** Applies only when the message also contains one of these phrases. */
   phrases?: readonly string[];
+  /** And, when set, also one of these (a second idea that must be there too). */
+  andPhrases?: readonly string[];
   /** Applies only when the intent already scored from its own phrases (a boost, never a trigger). */
   onlyIfIntentMatched?: boolean;
 }
@@ -93,7 +96,17 @@ export const CONTEXT_RULES: readonly ContextRule[] = [
     intent: 'account_access',
     weight: 2,
     allowed: true,
-    phrases: ['cant access', 'cant get in', 'cant get into', 'no longer get in'],
+    phrases: ['cant access', 'cant get in', 'cant get into', 'no longer get in', 'access denied'],
+  },
+  {
+    // "I paid but I'm still locked out" from a member with access: the payment worked, the sign-in did not.
+    // (Without access, the member and our records disagree: `classifier.ts` hands that to a person.)
+    id: 'paid-but-locked-out',
+    intent: 'account_access',
+    weight: 3,
+    allowed: true,
+    phrases: PAID_CLAIM_PHRASES,
+    andPhrases: LOCKED_OUT_PHRASES,
   },
 ];
 
@@ -114,10 +127,22 @@ export const AUTO_REPLY_MIN_RULE_WEIGHT = 2;
  * answer costs more than a founder reading one more message.
  */
 export const CLOSE_RATIO = 0.6;
+/**
+ * A runner-up named intent with a phrase of at least this weight is a second question in the same message
+ * ("how do I cancel, and can I get my last invoice?"): one automatic reply would answer half, so a person does.
+ */
+export const SECOND_QUESTION_RULE_WEIGHT = 3;
 /** A score at which we are fully sure of the intent (used for the reported confidence). */
 export const CONFIDENT_SCORE = 5;
 /** How much the model's preference for another intent takes off the rules' confidence (0: ignored, 1: veto). */
 export const MODEL_DISSENT_WEIGHT = 0.4;
+/**
+ * When the model prefers another intent by at least this much probability over the rules' intent, the two
+ * readers disagree: a person answers (unsure → person), whatever the rules' confidence. On the cross-validation
+ * it costs a few right answers and blocks no wrong one (the rules were written on those messages); it is there
+ * for rules that misfire on phrasings they were not written for.
+ */
+export const MODEL_VETO_MARGIN = 0.5;
 /** When no rule recognised the message, the model's probability counts for this much: it has no rule to back it. */
 export const MODEL_ONLY_FACTOR = 0.85;
 /**

@@ -28,6 +28,16 @@ export const BILLING_RULES: IntentRules = {
     'bank* declin*': 3,
     'bank* reject*': 3,
     'block* charge*': 3,
+    // The member's bank questioned our charge: a billing question (was it us, how to pay), not our fraud.
+    'fraud alert': 3,
+    'flagged the charge': 3,
+    'flagged the payment': 3,
+    'bank flagged': 3,
+    flagged: 2,
+    'banque* bloqu*': 3,
+    'bank* blockiert': 3,
+    'bank* gesperrt': 3,
+    'banco bloque*': 3,
     'insufficient funds': 3,
     'retry* payment*': 2,
     // Changing how they pay.
@@ -151,6 +161,14 @@ export const BILLING_RULES: IntentRules = {
     estorno: 2,
   },
   not: {
+    // The date or amount of the next payment is a status question (what the membership will cost), not a problem.
+    'next payment': 1,
+    'next charge': 1,
+    'prochain prelevement': 2,
+    'nachste abbuchung': 2,
+    'betrag abgebucht': 2,
+    'proximo pago': 1,
+    'proximo cobro': 2,
     // "before I get charged" is someone planning to leave, not a payment problem.
     'before charged': 2,
     // "reimbursed by my employer" needs an invoice, not a refund.

@@ -31,6 +31,13 @@ export const CANCELLATION_RULES: IntentRules = {
     'dont use anymore': 2,
     'dont continu*': 3,
     'wont continu*': 2,
+    // Ending a trial before it turns into a paid membership.
+    'end my trial': 3,
+    'end the trial': 3,
+    'end trial': 3,
+    'stop the trial': 3,
+    'not for me': 2,
+    'how do i end': 2,
     // Stop paying or renewing.
     'stop charging': 3,
     'stop billing': 3,
@@ -71,6 +78,8 @@ export const CANCELLATION_RULES: IntentRules = {
     'unsubscribe* community': 2,
     // German, French, Spanish, Italian, Portuguese. Not `annul*`: with one typo it matches "annual".
     'kundig*': 3,
+    // The participle ("gekündigt") does not start with `kundig`.
+    gekundigt: 3,
     'kuendig*': 3,
     'subscription beenden': 3,
     'membership beenden': 3,

@@ -60,6 +60,11 @@ export const INVOICE_RECEIPT_RULES: IntentRules = {
     mwst: 1,
     'facture*': 3,
     'recu de paiement': 3,
+    // `recu` alone is also "received": only the noun after an article counts.
+    'de recu': 3,
+    'un recu': 3,
+    'le recu': 3,
+    'mon recu': 3,
     'attestation de paiement': 3,
     'justificatif*': 2,
     'comptab*': 1,

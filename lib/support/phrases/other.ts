@@ -91,6 +91,14 @@ export const OTHER_RULES: IntentRules = {
     'min call': 2,
     'minute call': 2,
     // Sales questions: teams, gifts, discounts, someone else on the membership.
+    // What costs extra and how plans compare: a person explains the offer; the status reply cannot.
+    'price difference': 3,
+    'cost extra': 3,
+    'costs extra': 3,
+    'are those extra': 3,
+    'is that extra': 3,
+    'is that separate': 3,
+    'sold separately': 3,
     seats: 2,
     'team plan*': 2,
     'for my team': 2,
@@ -222,5 +230,10 @@ export const OTHER_RULES: IntentRules = {
     'en espanol': 2,
     terms: 1,
     share: 1,
+  },
+  not: {
+    // A fraud alert from the member's own bank about our charge is a billing question, not fraud to investigate.
+    'fraud alert': 5,
+    'flagged as fraud': 5,
   },
 };
