@@ -58,6 +58,9 @@ export class StripeAccount {
   subscriptions = new Map<string, Json>();
   charges = new Map<string, Json>();
   invoices = new Map<string, Json>();
+  customers = new Map<string, Json>();
+  /** Events as `GET /v1/events` lists them; a test decides which of them are also delivered by webhook. */
+  events: Json[] = [];
 
   effect(kind: StripeEffect['kind'], id: string): void {
     this.effects.push({ kind, id, at: Date.now() });
@@ -68,6 +71,8 @@ export class StripeAccount {
     this.subscriptions = new Map();
     this.charges = new Map();
     this.invoices = new Map();
+    this.customers = new Map();
+    this.events = [];
   }
 }
 
