@@ -63,7 +63,7 @@ describe('reconciliation schedule', () => {
     expect(await ensureReconcileSchedule(h.temporal, { taskQueue, everyMs: 3_600_000 })).toBe('created');
     expect(await ensureReconcileSchedule(h.temporal, { taskQueue, everyMs: 900_000 })).toBe('updated');
     const d = await h.temporal.schedule.getHandle(RECONCILE_SCHEDULE_ID).describe();
-    expect(d.spec.intervals).toEqual([{ every: 900_000, offset: 0 }]);
+    expect(d.spec.intervals).toEqual([expect.objectContaining({ every: 900_000 })]);
     expect(d.policies.overlap).toBe('SKIP');
     expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcileWorkflow', taskQueue });
 
