@@ -13,6 +13,8 @@ import { startHarness, type Harness } from './helpers/harness';
 import { waitFor } from './helpers/wait-for';
 
 const LARGE = Number(process.env['BACKFILL_TEST_CUSTOMERS'] ?? 10_000);
+/** Stripe requests per second of the large backfill (README figures); 0: unthrottled. */
+const RATE = Number(process.env['BACKFILL_TEST_RATE'] ?? 0);
 
 let h: Harness;
 let fake: FakeStripeApi;
@@ -47,7 +49,7 @@ describe('backfill', () => {
     fake.fail({ status: 500, times: 2, match: { path: /^\/v1\/subscriptions$/ } });
     const started = Date.now();
 
-    const progress = await runBackfill(h);
+    const progress = await runBackfill(h, { requestsPerSecond: RATE });
     const handedOff = (Date.now() - started) / 1000;
     const members = await waitFor(
       async () => {

@@ -4,6 +4,7 @@
  */
 import { register } from 'prom-client';
 import { createStripeClient } from '../lib/clients';
+import { loadConfig } from '../lib/config';
 import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 import { stripeEvent, type StripeEventJson } from '../tools/testkit/stripe-events';
 import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../worker/reconcile-schedule';
@@ -128,5 +129,19 @@ describe('reconciliation schedule', () => {
     expect(await driftCount()).toBe(alertsBefore + 1);
     const notices = await h.db.query('SELECT 1 FROM member_notices WHERE customer_id = $1', [member.customerId]);
     expect(notices).toHaveLength(0);
+  });
+});
+
+describe('RECONCILE_EVERY', () => {
+  const base = { STRIPE_WEBHOOK_SECRET: 'whsec_test' };
+  it.each([
+    [undefined, 3_600_000],
+    ['15m', 900_000],
+    ['off', null],
+  ])('reads %s as an interval of %s ms', (value, everyMs) => {
+    expect(loadConfig({ ...base, ...(value ? { RECONCILE_EVERY: value } : {}) }).reconcile.everyMs).toBe(everyMs);
+  });
+  it.each(['soon', '10s'])('refuses %s, naming the variable', (value) => {
+    expect(() => loadConfig({ ...base, RECONCILE_EVERY: value })).toThrow(/RECONCILE_EVERY/);
   });
 });
