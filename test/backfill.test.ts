@@ -56,7 +56,7 @@ describe('backfill', () => {
         const m = await membersWithPrefix(h.db, 'cus_big');
         return mismatches(m, population).length === 0 ? m : undefined;
       },
-      { timeoutMs: 600_000, intervalMs: 2000, description: `${LARGE} members projected with Stripe's states` },
+      { timeoutMs: 1_500_000, intervalMs: 2000, description: `${LARGE} members projected with Stripe's states` },
     );
     const projected = (Date.now() - started) / 1000;
     process.stderr.write(
@@ -78,7 +78,7 @@ describe('backfill', () => {
     const lists = fake.calls.filter((c) => c.path === '/v1/customers');
     expect(lists.filter((c) => !c.query.includes('starting_after'))).toHaveLength(1 + progress.errors);
     expect(lists).toHaveLength(progress.pages + progress.errors);
-  }, 900_000);
+  }, 1_800_000);
 
   it('resumes from its cursor after the worker goes away mid-way, with no member handed over twice', async () => {
     const population = fake.seedPopulation(600, { prefix: 'cus_kill' });
