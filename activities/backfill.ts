@@ -60,7 +60,9 @@ export function createBackfillActivities({ db, stripe, log }: { db: Db; stripe?:
         [ids],
       );
       const existing = Number(known[0]?.n ?? 0);
-      await handOffSnapshots(client, info.taskQueue, snapshots);
+      // Heartbeats: a worker that dies mid-page is noticed in seconds, and the page is read again by another.
+      Context.current().heartbeat();
+      await handOffSnapshots(client, info.taskQueue, snapshots, { onProgress: () => Context.current().heartbeat() });
       log.debug({ runId: input.runId, customers: ids.length, requests }, 'backfill page handed off');
       return {
         customers: ids.length,

@@ -93,13 +93,15 @@ export async function handOffSnapshots(
   temporal: Client,
   taskQueue: string,
   snapshots: MemberSnapshot[],
-  concurrency = 16,
+  opts: { concurrency?: number; onProgress?: () => void } = {},
 ): Promise<void> {
+  const concurrency = opts.concurrency ?? 16;
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < snapshots.length) {
       const s = snapshots[next++] as MemberSnapshot;
       await signalWithSnapshot(temporal, taskQueue, s);
+      opts.onProgress?.();
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, snapshots.length) }, lane));

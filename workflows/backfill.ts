@@ -50,6 +50,7 @@ export const BACKFILL_WORKFLOW_ID = 'memberops-backfill';
 
 const { backfillCustomerPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20s',
   // 429s carry their own delay (nextRetryDelay from Retry-After); others back off up to a minute, without limit.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
