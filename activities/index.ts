@@ -7,17 +7,20 @@ import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { WorkerSettings } from '../workflows/membership';
+import { createBackfillActivities } from './backfill';
 import { createCrmSyncActivities } from './crm-sync';
 import { createLogMessages } from './intercom/messages';
 import type { IntercomWorkspace } from './intercom/workspace';
 import { createNotifierActivities } from './notifier';
 import { createProjectionActivities } from './projection';
+import { createReconcileActivities } from './reconcile';
 import { createStripeActivities } from './stripe-billing';
 import { createSupportActivities } from './support';
 
 export interface ActivityDeps {
   db: Db;
   config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> & {
+    reconcile?: Pick<Config['reconcile'], 'everyMs'>;
     intercom?: Pick<Config['intercom'], 'accessToken' | 'supportTeamId'>;
   };
   log: Logger;
@@ -40,6 +43,8 @@ export function createActivities({ db, config, log, stripe, intercom }: Activity
     ...createStripeActivities({ stripe, log }),
     ...createSupportActivities({ db, log, messages, intercom, supportTeamId: config.intercom?.supportTeamId }),
     ...createCrmSyncActivities({ db, log, intercom }),
+    ...createBackfillActivities({ db, stripe, log }),
+    ...createReconcileActivities({ db, stripe, log, everyMs: config.reconcile?.everyMs ?? 3_600_000 }),
   };
 }
 

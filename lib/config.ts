@@ -80,6 +80,14 @@ export const envSchema = z
       .min(1, 'is required (the signing secret of your Stripe webhook endpoint, whsec_…)'),
     /** Base URL of the Stripe API; only set it to point at a local stand-in in tests. */
     STRIPE_API_BASE: optionalString.pipe(z.url().optional()),
+    /** How often the `memberops-reconcile` Schedule re-checks Stripe (a duration, e.g. 1h, 15m), or `off`. Needs STRIPE_SECRET_KEY. */
+    RECONCILE_EVERY: z
+      .string()
+      .trim()
+      .default('1h')
+      .pipe(z.union([z.literal('off'), durationMs.pipe(z.number().min(60_000, 'must be at least 1m'))])),
+    /** Stripe requests per second of `npm run backfill` (Stripe allows 100/s live, 25/s in test mode); 0: unthrottled. */
+    BACKFILL_REQUESTS_PER_SECOND: z.coerce.number().min(0).max(100).default(10),
     /** How long a member keeps access after a failed payment. */
     DUNNING_GRACE_PERIOD: durationMs.default(ms('3 days')),
     /** Reminder offsets from the first failure, comma separated. */
@@ -163,6 +171,9 @@ export interface Config {
   stripe: { secretKey?: string; webhookSecret: string; apiBase?: string };
   dunning: DunningPolicy;
   memberHistoryLimit: number;
+  /** RECONCILE_EVERY in ms; null: off. */
+  reconcile: { everyMs: number | null };
+  backfill: { requestsPerSecond: number };
   intercom: {
     accessToken?: string;
     baseUrl?: string;
@@ -232,6 +243,8 @@ export function loadConfig(
       finalAction: e.DUNNING_FINAL_ACTION,
     },
     memberHistoryLimit: e.MEMBER_HISTORY_LIMIT,
+    reconcile: { everyMs: e.RECONCILE_EVERY === 'off' ? null : e.RECONCILE_EVERY },
+    backfill: { requestsPerSecond: e.BACKFILL_REQUESTS_PER_SECOND },
     intercom: {
       accessToken: e.INTERCOM_ACCESS_TOKEN,
       baseUrl: e.INTERCOM_BASE_URL,

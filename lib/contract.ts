@@ -29,6 +29,7 @@ export const transitionSchema = z.object({
   cause: z.union([
     z.object({ kind: z.literal('event'), eventId: z.string(), eventType: z.string() }),
     z.object({ kind: z.literal('timer'), timer: z.string() }),
+    z.object({ kind: z.literal('snapshot'), snapshotId: z.string() }),
   ]),
 });
 

@@ -11,6 +11,7 @@ import { memberWorkflowId } from '../workflows/messages';
 import { startHarness, workflowBundle, type Harness } from './helpers/harness';
 import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
+import { signalWithSnapshot } from '../lib/member-handoff';
 
 const HISTORIES = path.join(__dirname, 'histories');
 /** Tag of the workflow code generation a new recording belongs to. */
@@ -39,7 +40,8 @@ async function recordScenario(name: string, drive: (m: MemberIds) => Promise<voi
   const m = newMember();
   await drive(m);
   const history = await historyOf(m);
-  if (process.env['UPDATE_HISTORIES'] === '1') {
+  // UPDATE_HISTORIES=1 re-records every scenario; UPDATE_HISTORIES=<name> only that one.
+  if (process.env['UPDATE_HISTORIES'] === '1' || process.env['UPDATE_HISTORIES'] === name) {
     // New recordings sit next to the older ones, which keep guarding the executions started by earlier code.
     writeFileSync(
       path.join(HISTORIES, `${name}.${RECORDING}.json`),
@@ -82,6 +84,34 @@ describe('workflow determinism', () => {
         );
         return rows.length === 1;
       });
+    });
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+  });
+
+  it('replays a backfill snapshot (past due from Stripe’s date) followed by webhooks against the current code', async () => {
+    const history = await recordScenario('snapshot', async (m) => {
+      const now = Math.floor(Date.now() / 1000);
+      await signalWithSnapshot(h.temporal, h.config.temporal.taskQueue, {
+        snapshotId: 'backfill:replay',
+        customerId: m.customerId,
+        takenAt: now - 5,
+        email: 'replay@example.com',
+        appUserId: 'replay-user',
+        subscription: {
+          id: m.subscriptionId,
+          status: 'past_due',
+          cancelAtPeriodEnd: false,
+          cancelAt: null,
+          currentPeriodEnd: now + 86_400,
+          trialEnd: null,
+          latestInvoice: { id: 'in_replay', hostedInvoiceUrl: null, finalizedAt: now - 1 },
+        },
+      });
+      await h.waitForStatus(m.customerId, 'grace_period');
+      // An event older than the snapshot is stale; a newer payment recovers the member.
+      await post(stripeEvent('customer.subscription.updated', m, { created: now - 60, object: { status: 'canceled' } }));
+      await post(stripeEvent('invoice.paid', m));
+      await h.waitForStatus(m.customerId, 'active');
     });
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
   });

@@ -1,5 +1,5 @@
 /** Builds clients from the config and runs the worker (used by `npm run worker` and `npm start`). */
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createIntercomWorkspace } from '../activities/intercom/workspace';
 import { ensureSearchAttributes } from '../lib/search-attributes';
@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger';
 import { createIntercomClient, createStripeClient } from '../lib/clients';
 import { temporalConnectionSettings } from '../lib/temporal';
 import { createMemberopsWorker } from './create-worker';
+import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from './reconcile-schedule';
 import { installTemporalRuntime } from './temporal-runtime';
 
 export async function buildWorker(config: Config, db: Db, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -18,6 +19,12 @@ export async function buildWorker(config: Config, db: Db, log: Logger): Promise<
   const admin = await Connection.connect(settings);
   try {
     await ensureSearchAttributes(admin, config.temporal.namespace, (m) => log.info(m));
+    if (config.stripe.secretKey) {
+      const client = new Client({ connection: admin, namespace: config.temporal.namespace });
+      const everyMs = config.reconcile.everyMs;
+      const outcome = await ensureReconcileSchedule(client, { taskQueue: config.temporal.taskQueue, everyMs });
+      log.info({ schedule: RECONCILE_SCHEDULE_ID, outcome, everyMs }, 'reconciliation schedule');
+    }
   } finally {
     await admin.close();
   }

@@ -29,6 +29,8 @@ import { initialState, toView, type Effect, type MemberState, type Outcome } fro
 import { reduce } from './reducer';
 import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
+import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
+import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
 
 /** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -54,6 +56,8 @@ interface MembershipWorkflowInput {
   state?: MemberState;
   /** Signals received while the previous run was finishing. */
   pendingEvents?: MemberEvent[];
+  /** Snapshots received while the previous run was finishing. */
+  pendingSnapshots?: MemberSnapshot[];
 }
 
 /** Event types that may start a dunning cycle and so need the current policy. */
@@ -74,6 +78,10 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     queue.push(event);
   });
   setHandler(membershipQuery, () => toView(state));
+  const snapshots: MemberSnapshot[] = [...(input.pendingSnapshots ?? [])];
+  setHandler(stripeSnapshotSignal, (snapshot) => {
+    snapshots.push(snapshot);
+  });
 
   const projection = new Lane<number>('projection', async () => {
     const input = { view: toView(state), transitions: state.transitions };
@@ -145,8 +153,9 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
 
   for (;;) {
     const deadline = nextDeadline(state);
-    if (queue.length === 0) {
-      const wake = (): boolean => queue.length > 0 || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
+    const pending = (): boolean => queue.length > 0 || snapshots.length > 0;
+    if (!pending()) {
+      const wake = (): boolean => pending() || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
       if (!deadline) await condition(wake);
       else {
         const waitMs = deadline.atMs - Date.now();
@@ -171,13 +180,26 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       }
       apply(outcome);
     }
+    while (snapshots.length > 0) {
+      const snapshot = snapshots.shift() as MemberSnapshot;
+      if (snapshotNeedsPolicy(snapshot)) settings = await loadWorkerSettings();
+      const outcome = applySnapshot(state, snapshot, Date.now(), settings.dunning);
+      if (outcome.note === 'stale')
+        log.info('Stripe snapshot older than the state', { snapshotId: snapshot.snapshotId });
+      apply(outcome);
+    }
     apply(reduce(state, { kind: 'tick', nowMs: Date.now() }));
 
-    if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && queue.length === 0) {
+    if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && !pending()) {
       await condition(allHandlersFinished);
       // A billing-help signal handled meanwhile may have queued a notice: it is sent by this run, not dropped.
       if (!lanes.every((l) => l.idle())) continue;
-      await continueAsNew<typeof membershipWorkflow>({ customerId: state.customerId, state, pendingEvents: queue });
+      await continueAsNew<typeof membershipWorkflow>({
+        customerId: state.customerId,
+        state,
+        pendingEvents: queue,
+        pendingSnapshots: snapshots,
+      });
     }
   }
 }

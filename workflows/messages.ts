@@ -91,7 +91,9 @@ export interface Transition {
 
 export type TransitionCause =
   | { kind: 'event'; eventId: string; eventType: string }
-  | { kind: 'timer'; timer: TimerName };
+  | { kind: 'timer'; timer: TimerName }
+  /** Stripe's current state read by a backfill or a reconciliation run (see `snapshot-messages.ts`). */
+  | { kind: 'snapshot'; snapshotId: string };
 
 export type TimerName = 'grace_period_end' | 'dunning_reminder' | 'dunning_cancel' | 'period_end_cancel';
 

@@ -1,6 +1,7 @@
 /** Reads GET /metrics as Prometheus scrapes it, with the app's API key. */
 import { register } from 'prom-client';
 import { createMetrics, workerMetrics } from '../../lib/metrics';
+import { reconcileMetrics } from '../../lib/reconcile-metrics';
 import type { Harness } from './harness';
 
 export interface Sample {
@@ -48,6 +49,7 @@ export async function snapshot<K extends string>(
 /** Every sample name memberops exports (the API's registry and the worker's; histograms with their series), and `up`. */
 export async function exportedMetricNames(): Promise<Set<string>> {
   workerMetrics();
+  reconcileMetrics();
   const metrics = [...(await createMetrics().registry.getMetricsAsJSON()), ...(await register.getMetricsAsJSON())];
   const names = new Set<string>(['up']);
   for (const m of metrics) {

@@ -9,6 +9,9 @@ import type { DownMode, RequestMatch } from './scaffold';
 import { errorBody, StripeAccount, StripeApiError, token, type StripeEffect, type StripeRoute } from './stripe/account';
 import { billingPortalRoutes } from './stripe/billing-portal';
 import { chargeRoutes, seedCharge, type ChargeSeed } from './stripe/charges';
+import { customerRoutes, seedCustomer, type CustomerSeed } from './stripe/customers';
+import { emitEvent, eventRoutes } from './stripe/events';
+import { seedPopulation, type PopulationMember } from './stripe/population';
 import { decodeStripeForm } from './stripe/form';
 import { invoiceRoutes, seedInvoice, type InvoiceSeed } from './stripe/invoices';
 import { seedSubscription, subscriptionRoutes, type SubscriptionSeed } from './stripe/subscriptions';
@@ -19,6 +22,7 @@ export type { StripeEffect } from './stripe/account';
 export type { WebhookEndpointSeed } from './stripe/webhook-endpoints';
 export type StripeRequestMatch = RequestMatch;
 export type StripeDownMode = DownMode;
+export type { PopulationMember } from './stripe/population';
 
 export type StripeFaultStatus = 400 | 401 | 402 | 404 | 409 | 429 | 500 | 502 | 503;
 export interface StripeFault extends BaseFault {
@@ -68,6 +72,12 @@ export interface FakeStripeApi {
   seedInvoice(i: InvoiceSeed): void;
   /** Adds a webhook endpoint to the account (`GET /v1/webhook_endpoints`); returns its id. */
   seedWebhookEndpoint(e: WebhookEndpointSeed): string;
+  seedCustomer(c: CustomerSeed): void;
+  /** `n` customers with a mix of subscription states; returns what Stripe says of each (newest first). */
+  seedPopulation(n: number, opts?: { prefix?: string }): PopulationMember[];
+  /** Records an event for `events.list` (not delivered anywhere: tests post it to the webhook, or drop it). */
+  emitEvent(type: string, object: Record<string, unknown>, opts?: { created?: number }): Record<string, unknown>;
+  customer(id: string): Record<string, unknown> | undefined;
   subscription(id: string): Record<string, unknown> | undefined;
   /** Cancellations that took effect (replays and rejected repeats do not count). */
   cancelCalls(subscriptionId: string): number;
@@ -122,6 +132,8 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
     ...chargeRoutes(acct),
     ...invoiceRoutes(acct),
     ...webhookEndpointRoutes(acct),
+    ...customerRoutes(acct),
+    ...eventRoutes(acct),
   ];
 
   function route(method: string, path: string, body: Json, query: Json): Reply {
@@ -209,6 +221,10 @@ export async function startFakeStripeApi(opts: FakeStripeApiOptions = {}): Promi
     seedCharge: (c) => seedCharge(acct, c),
     seedInvoice: (i) => seedInvoice(acct, i),
     seedWebhookEndpoint: (e) => seedWebhookEndpoint(acct, e),
+    seedCustomer: (c) => seedCustomer(acct, c),
+    seedPopulation: (n, o) => seedPopulation(acct, n, o),
+    emitEvent: (type, object, o) => emitEvent(acct, type, object, o),
+    customer: (id) => acct.customers.get(id),
     subscription: (id) => acct.subscriptions.get(id),
     cancelCalls: (id) => acct.effects.filter((e) => e.kind === 'subscription.canceled' && e.id === id).length,
     rawCalls: (method, path) =>

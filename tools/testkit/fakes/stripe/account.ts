@@ -60,6 +60,9 @@ export class StripeAccount {
   invoices = new Map<string, Json>();
   /** In creation order; listed newest first. */
   webhookEndpoints = new Map<string, Json>();
+  customers = new Map<string, Json>();
+  /** Events as `GET /v1/events` lists them; a test decides which of them are also delivered by webhook. */
+  events: Json[] = [];
 
   effect(kind: StripeEffect['kind'], id: string): void {
     this.effects.push({ kind, id, at: Date.now() });
@@ -71,6 +74,8 @@ export class StripeAccount {
     this.charges = new Map();
     this.invoices = new Map();
     this.webhookEndpoints = new Map();
+    this.customers = new Map();
+    this.events = [];
   }
 }
 

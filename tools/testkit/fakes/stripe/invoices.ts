@@ -9,6 +9,7 @@ export interface InvoiceSeed {
   status?: string;
   created?: number;
   amount_due?: number;
+  subscription?: string;
 }
 
 export function invoiceRoutes(acct: StripeAccount): StripeRoute[] {
@@ -51,6 +52,15 @@ export function seedInvoice(acct: StripeAccount, i: InvoiceSeed): void {
     customer: i.customer,
     status: i.status ?? 'open',
     created: i.created ?? now(),
+    status_transitions: {
+      finalized_at: i.created ?? now(),
+      paid_at: null,
+      voided_at: null,
+      marked_uncollectible_at: null,
+    },
+    parent: i.subscription
+      ? { type: 'subscription_details', subscription_details: { subscription: i.subscription, metadata: {} } }
+      : null,
     hosted_invoice_url:
       i.hosted_invoice_url === undefined
         ? `https://invoice.stripe.com/i/acct_fake/test_${token(24)}`

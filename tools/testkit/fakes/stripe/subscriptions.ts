@@ -1,6 +1,7 @@
 /** Stripe subscriptions: retrieved, updated (cancel at period end, metadata, cancellation details) and canceled. */
 import { now, type Json } from '../scaffold';
 import { bool, checkParams, missing, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
+import { expansions, listPage, matchesCreated, newestFirst } from './lists';
 
 export interface SubscriptionSeed {
   id: string;
@@ -8,6 +9,16 @@ export interface SubscriptionSeed {
   status?: string;
   price?: string;
   cancel_at_period_end?: boolean;
+  /** epoch seconds; default a day ago */
+  created?: number;
+  trial_end?: number | null;
+  latest_invoice?: string | null;
+}
+
+/** A subscription with `latest_invoice` expanded when asked for. */
+export function expandSubscription(acct: StripeAccount, s: Json, expand: string[]): Json {
+  if (!expand.includes('latest_invoice') || typeof s.latest_invoice !== 'string') return s;
+  return { ...s, latest_invoice: acct.invoices.get(s.latest_invoice) ?? s.latest_invoice };
 }
 
 const mustSubscription = (acct: StripeAccount, id: string): Json => {
@@ -22,7 +33,33 @@ const periodEnd = (s: Json): number => {
 
 export function subscriptionRoutes(acct: StripeAccount): StripeRoute[] {
   return [
-    ['GET', /^\/v1\/subscriptions\/(?<id>[^/]+)$/, (p) => ({ status: 200, body: mustSubscription(acct, p.id) })],
+    [
+      'GET',
+      /^\/v1\/subscriptions$/,
+      (_p, _b, q) => {
+        // Without `status`, Stripe lists every subscription except canceled ones; `all` includes them.
+        const status = q.status === undefined ? undefined : String(q.status);
+        const found = newestFirst(
+          [...acct.subscriptions.values()].filter(
+            (s) =>
+              (q.customer === undefined || s.customer === q.customer) &&
+              (status === 'all' || (status === undefined ? s.status !== 'canceled' : s.status === status)) &&
+              matchesCreated(q, Number(s.created)),
+          ),
+        );
+        const page = listPage(found, q, '/v1/subscriptions', 'subscription');
+        const expand = expansions(q);
+        return {
+          status: 200,
+          body: { ...page, data: (page.data as Json[]).map((s) => expandSubscription(acct, s, expand)) },
+        };
+      },
+    ],
+    [
+      'GET',
+      /^\/v1\/subscriptions\/(?<id>[^/]+)$/,
+      (p, _b, q) => ({ status: 200, body: expandSubscription(acct, mustSubscription(acct, p.id), expansions(q, '')) }),
+    ],
     [
       'POST',
       /^\/v1\/subscriptions\/(?<id>[^/]+)$/,
@@ -99,7 +136,7 @@ export function subscriptionRoutes(acct: StripeAccount): StripeRoute[] {
 
 /** A subscription as Stripe (API 2025+) returns it: the billing period lives on its items. */
 export function seedSubscription(acct: StripeAccount, s: SubscriptionSeed): void {
-  const start = now() - 86_400;
+  const start = s.created ?? now() - 86_400;
   const end = start + 30 * 86_400;
   const price = s.price ?? 'price_fake_monthly';
   acct.subscriptions.set(s.id, {
@@ -153,7 +190,7 @@ export function seedSubscription(acct: StripeAccount, s: SubscriptionSeed): void
         },
       ],
     },
-    latest_invoice: null,
+    latest_invoice: s.latest_invoice ?? null,
     livemode: false,
     metadata: {},
     next_pending_invoice_item_invoice: null,
@@ -168,8 +205,8 @@ export function seedSubscription(acct: StripeAccount, s: SubscriptionSeed): void
     status: s.status ?? 'active',
     test_clock: null,
     transfer_data: null,
-    trial_end: null,
+    trial_end: s.trial_end ?? null,
     trial_settings: null,
-    trial_start: null,
+    trial_start: s.trial_end ? start : null,
   });
 }
