@@ -29,6 +29,7 @@ import { initialState, toView, type Effect, type MemberState, type Outcome } fro
 import { reduce } from './reducer';
 import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
+import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
 
 /** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -136,6 +137,12 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     if (outcome.note === 'ignored') log.info('billing help outside a dunning cycle: nothing to send', { requestId });
     apply(outcome);
   });
+  installOperatorActions({
+    state: () => state,
+    apply,
+    maxGraceExtensionMs: () => settings.operatorMaxGraceExtensionMs,
+    crmEnabled: () => settings.crmEnabled,
+  });
 
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
@@ -144,9 +151,12 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   if (!input.state) projection.pushCoalesced(state.version);
 
   for (;;) {
-    const deadline = nextDeadline(state);
+    const deadline = earliestDeadline(nextDeadline(state), state);
     if (queue.length === 0) {
-      const wake = (): boolean => queue.length > 0 || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
+      // An operator action may move a deadline (grace extended, override set): wait again for the new one.
+      const moved = (): boolean => earliestDeadline(nextDeadline(state), state)?.atMs !== deadline?.atMs;
+      const wake = (): boolean =>
+        queue.length > 0 || moved() || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
       if (!deadline) await condition(wake);
       else {
         const waitMs = deadline.atMs - Date.now();
@@ -172,6 +182,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       apply(outcome);
     }
     apply(reduce(state, { kind: 'tick', nowMs: Date.now() }));
+    apply(expireOverride(state, Date.now()));
 
     if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && queue.length === 0) {
       await condition(allHandlersFinished);
@@ -182,4 +193,10 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   }
 }
 
-export type WorkerSettings = { dunning: DunningPolicy; crmEnabled: boolean; historyLimit: number };
+export type WorkerSettings = {
+  dunning: DunningPolicy;
+  crmEnabled: boolean;
+  historyLimit: number;
+  /** OPERATOR_MAX_GRACE_EXTENSION; absent in settings recorded before the console. */
+  operatorMaxGraceExtensionMs?: number;
+};
