@@ -144,6 +144,16 @@ describe('the founder console in a browser', () => {
     expect(await rows.count()).toBe(1);
     await page.goto(`${h.api.url}/admin?status=canceled&q=${encodeURIComponent(appUserId)}`);
     expect(await rows.count()).toBe(0);
+    // The support request went to a person (a disputed charge): open until someone answers it.
+    await page.goto(`${h.api.url}/admin?status=open_support&q=${encodeURIComponent(appUserId)}`);
+    expect(await rows.count()).toBe(1);
+    // The CRM sync succeeded: not among the failing ones.
+    await page.goto(`${h.api.url}/admin?status=crm_failing&q=${encodeURIComponent(appUserId)}`);
+    expect(await rows.count()).toBe(0);
+    // Without the set-aside column the filter says so and lists everyone the search finds.
+    await page.goto(`${h.api.url}/admin?status=event_set_aside&q=${encodeURIComponent(appUserId)}`);
+    expect(await page.getByRole('status').innerText()).toContain('needs a newer database');
+    expect(await rows.count()).toBe(1);
   });
 
   it('shows profile, status, dunning, transitions, Stripe events, notices, CRM and support on one page', async () => {
