@@ -209,6 +209,12 @@ describe('the founder console in a browser', () => {
     const accepted = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     const names = accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name);
     expect(names).toContain('extendGracePeriod');
+    // The Temporal UI's words for the member: the static summary, and current details showing the new grace end.
+    const handle = h.temporal.workflow.getHandle(memberWorkflowId(m.customerId));
+    expect(await (await handle.describe()).staticSummary()).toBe(`member ${m.customerId} · ${memberEmail}`);
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('**grace_period**');
+    expect(metadata.currentDetails).toContain(`grace ends ${after.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC')}`);
     expect(await page.locator('[data-testid=audit]').innerText()).toMatch(/founder@community\.test\s+extend_grace/);
   });
 

@@ -10,6 +10,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -30,6 +31,7 @@ import { reduce } from './reducer';
 import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
 import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
+import { currentDetails } from './temporal-ui';
 
 /** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -111,6 +113,8 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       upsertMemo({ email: state.email, appUserId: state.appUserId });
     }
     published = { status: state.status, email: state.email, appUserId: state.appUserId };
+    // The Temporal UI's "current details": metadata, not a command, so histories replay unchanged.
+    setCurrentDetails(currentDetails(state));
   };
 
   const apply = (outcome: Outcome): void => {
