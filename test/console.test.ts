@@ -229,6 +229,35 @@ describe('the founder console in a browser', () => {
     expect(await page.locator('[data-testid=audit] tr').first().innerText()).toContain('rejected');
   });
 
+  it('resends the payment link and retries the CRM sync through the workflow', async () => {
+    await submit('form[action$="/resend_payment_link"] button');
+    expect(await flash()).toContain('payment link queued');
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(`SELECT 1 FROM member_notices WHERE customer_id = $1 AND key LIKE '%:operator:%' AND status = 'sent'`, [
+            m.customerId,
+          ])
+        ).length === 1,
+      { description: 'the resent payment link to be sent' },
+    );
+    await submit('form[action$="/retry_crm_sync"] button');
+    expect(await flash()).toContain('CRM sync queued');
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(`SELECT 1 FROM crm_sync_log WHERE customer_id = $1 AND key LIKE '%:op:%' AND outcome = 'ok'`, [
+            m.customerId,
+          ])
+        ).length > 0,
+      { description: 'the operator CRM sync to succeed' },
+    );
+    await page.fill('form[action$="/note"] textarea[name=text]', 'Called <b>them</b>: card arrives Friday');
+    await submit('form[action$="/note"] button');
+    expect(await flash()).toContain('note added');
+    expect(await page.locator('[data-testid=audit]').innerText()).toContain('Called <b>them</b>: card arrives Friday');
+  });
+
   it('revokes and restores access by a manual override that GET /members/:id/access reflects', async () => {
     await page.selectOption('form[action$="/access_override"] select[name=mode]', 'revoke');
     await page.fill('form[action$="/access_override"] input[name=reason]', 'chargeback under review');

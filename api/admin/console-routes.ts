@@ -75,7 +75,7 @@ const ACTIONS = {
     form: z.object({ extend_by: duration('"by"'), reason }),
     run: (h: Handle, base: Base, f: { extend_by: number; reason: string }) =>
       h.executeUpdate(extendGracePeriodUpdate, { args: [{ ...base, extendByMs: f.extend_by, reason: f.reason }], updateId: base.actionId }),
-    audit: (f: { extend_by: number; reason: string }) => ({ by: ms(f.extend_by, { long: true }), reason: f.reason }),
+    audit: (f: { extend_by: number; reason: string }) => ({ extend_by: ms(f.extend_by, { long: true }), reason: f.reason }),
   },
   resend_payment_link: {
     form: z.object({}),
