@@ -19,6 +19,8 @@ export function currentDetails(s: MemberState): string {
   const deadline = nextDeadline(s);
   const lines = [
     `**${s.status}** since ${at(since)} · access ${access.allowed ? 'allowed' : 'denied'}${s.accessOverride ? ` (manual override until ${at(s.accessOverride.until)})` : ''}`,
+    // A blank line, so the Markdown renders the lines below as a list.
+    '',
     `- **Member:** ${s.email ?? 'no email yet'}${s.appUserId ? ` · app user ${s.appUserId}` : ''}`,
     `- **Dunning:** ${
       s.dunning
