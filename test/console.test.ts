@@ -81,7 +81,10 @@ async function scriptedLifecycle(): Promise<void> {
     expect((await h.post(e)).status).toBe(200);
   await h.waitForStatus(m.customerId, 'active');
   const failed = stripeEvent('invoice.payment_failed', m, {
-    object: { hosted_invoice_url: `https://invoice.stripe.com/i/acct_test/${m.customerId}`, customer_email: memberEmail },
+    object: {
+      hosted_invoice_url: `https://invoice.stripe.com/i/acct_test/${m.customerId}`,
+      customer_email: memberEmail,
+    },
   });
   expect((await h.post(failed)).status).toBe(200);
   // Stripe redelivers: the page shows two deliveries of the one event.
@@ -90,12 +93,18 @@ async function scriptedLifecycle(): Promise<void> {
   const support = await h.fetch('/support/requests', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ memberId: appUserId, subject: 'Charge', body: 'I was charged twice this month, please refund one' }),
+    body: JSON.stringify({
+      memberId: appUserId,
+      subject: 'Charge',
+      body: 'I was charged twice this month, please refund one',
+    }),
   });
   expect(support.status).toBe(202);
   await waitFor(
     async () => {
-      const [notice] = await h.db.query(`SELECT 1 FROM member_notices WHERE customer_id = $1 AND status = 'sent'`, [m.customerId]);
+      const [notice] = await h.db.query(`SELECT 1 FROM member_notices WHERE customer_id = $1 AND status = 'sent'`, [
+        m.customerId,
+      ]);
       const [crm] = await h.db.query(`SELECT 1 FROM crm_sync_state WHERE customer_id = $1 AND last_outcome = 'ok'`, [
         m.customerId,
       ]);
@@ -113,7 +122,9 @@ const graceEndsOnPage = async () => page.locator('[data-testid="grace-ends"] tim
 /** Posts a form of the member page and waits for the page it redirects to (the same URL, so not waitForURL). */
 async function submit(button: string): Promise<void> {
   await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'GET' && /^\/admin\/members\/[^/]+$/.test(new URL(r.url()).pathname)),
+    page.waitForResponse(
+      (r) => r.request().method() === 'GET' && /^\/admin\/members\/[^/]+$/.test(new URL(r.url()).pathname),
+    ),
     page.click(button),
   ]);
   await page.waitForLoadState('load');
@@ -235,9 +246,10 @@ describe('the founder console in a browser', () => {
     await waitFor(
       async () =>
         (
-          await h.db.query(`SELECT 1 FROM member_notices WHERE customer_id = $1 AND key LIKE '%:operator:%' AND status = 'sent'`, [
-            m.customerId,
-          ])
+          await h.db.query(
+            `SELECT 1 FROM member_notices WHERE customer_id = $1 AND key LIKE '%:operator:%' AND status = 'sent'`,
+            [m.customerId],
+          )
         ).length === 1,
       { description: 'the resent payment link to be sent' },
     );
@@ -246,9 +258,10 @@ describe('the founder console in a browser', () => {
     await waitFor(
       async () =>
         (
-          await h.db.query(`SELECT 1 FROM crm_sync_log WHERE customer_id = $1 AND key LIKE '%:op:%' AND outcome = 'ok'`, [
-            m.customerId,
-          ])
+          await h.db.query(
+            `SELECT 1 FROM crm_sync_log WHERE customer_id = $1 AND key LIKE '%:op:%' AND outcome = 'ok'`,
+            [m.customerId],
+          )
         ).length > 0,
       { description: 'the operator CRM sync to succeed' },
     );

@@ -13,7 +13,12 @@ import {
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-01T00:00:00Z');
-const policy = { gracePeriodMs: 3 * DAY, remindersMs: [0], cancelAfterMs: 14 * DAY, finalAction: 'mark_canceled' as const };
+const policy = {
+  gracePeriodMs: 3 * DAY,
+  remindersMs: [0],
+  cancelAfterMs: 14 * DAY,
+  finalAction: 'mark_canceled' as const,
+};
 
 function inGrace(graceDays = 3, cancelDays = 14): MemberState {
   return {
@@ -36,8 +41,18 @@ const base = { actionId: 'a1', by: 'founder@x.test' };
 
 describe('extending the grace period', () => {
   it.each([
-    ['no grace period is running', { ...initialState('cus_ops'), status: 'active' as const }, 2 * DAY, 'no grace period is running (the member is active)'],
-    ['past_due', { ...inGrace(), status: 'past_due' as const }, 2 * DAY, 'no grace period is running (the member is past_due)'],
+    [
+      'no grace period is running',
+      { ...initialState('cus_ops'), status: 'active' as const },
+      2 * DAY,
+      'no grace period is running (the member is active)',
+    ],
+    [
+      'past_due',
+      { ...inGrace(), status: 'past_due' as const },
+      2 * DAY,
+      'no grace period is running (the member is past_due)',
+    ],
     ['more than the maximum', inGrace(), 8 * DAY, 'a grace period can be extended by at most 7 days at a time'],
     ['zero', inGrace(), 0, 'the extension must be longer than zero'],
   ])('refuses an extension when %s', (_name, state, extendByMs, message) => {
@@ -45,7 +60,9 @@ describe('extending the grace period', () => {
   });
 
   it('refuses an extension without a reason', () => {
-    expect(() => validateExtendGrace(inGrace(), { ...base, extendByMs: DAY, reason: '  ' }, 7 * DAY)).toThrow('a reason is required');
+    expect(() => validateExtendGrace(inGrace(), { ...base, extendByMs: DAY, reason: '  ' }, 7 * DAY)).toThrow(
+      'a reason is required',
+    );
   });
 
   it('moves the grace end, keeps the final cancel when it is later, and makes a new version', () => {
@@ -90,14 +107,26 @@ describe('the manual access override', () => {
   });
 
   it('grants access to a past_due member', () => {
-    const out = setAccessOverride({ ...inGrace(), status: 'past_due' }, { ...base, mode: 'grant', forMs: DAY, reason: 'promised to pay' }, NOW);
+    const out = setAccessOverride(
+      { ...inGrace(), status: 'past_due' },
+      { ...base, mode: 'grant', forMs: DAY, reason: 'promised to pay' },
+      NOW,
+    );
     expect(toView(out.state).allowed).toBe(true);
   });
 
   it.each([
     ['no reason', { mode: 'grant' as const, forMs: DAY, reason: '' }, 'a reason is required'],
-    ['longer than a year', { mode: 'grant' as const, forMs: 400 * DAY, reason: 'r' }, 'an override can last at most 365 days'],
-    ['nothing to remove', { mode: 'clear' as const, forMs: 0, reason: '' }, 'there is no manual access override to remove'],
+    [
+      'longer than a year',
+      { mode: 'grant' as const, forMs: 400 * DAY, reason: 'r' },
+      'an override can last at most 365 days',
+    ],
+    [
+      'nothing to remove',
+      { mode: 'clear' as const, forMs: 0, reason: '' },
+      'there is no manual access override to remove',
+    ],
   ])('refuses an override with %s', (_name, input, message) => {
     expect(() => validateAccessOverride(inGrace(), { ...base, ...input })).toThrow(message);
   });

@@ -65,7 +65,10 @@ describeWithCli('the member workflow in the Temporal UI', () => {
       await waitFor(
         async () => {
           for (const frame of page.frames()) {
-            const text = await frame.locator('body').innerText().catch(() => '');
+            const text = await frame
+              .locator('body')
+              .innerText()
+              .catch(() => '');
             if (text.includes('past_due since') && text.includes('Dunning: cycle 1')) return true;
           }
           return false;

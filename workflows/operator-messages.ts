@@ -32,15 +32,24 @@ export interface ActionResult {
   message: string;
 }
 
-export const extendGracePeriodUpdate = defineUpdate<ActionResult & { graceEndsAt: string; cancelsAt: string }, [ExtendGraceInput]>(
-  'extendGracePeriod',
+export const extendGracePeriodUpdate = defineUpdate<
+  ActionResult & { graceEndsAt: string; cancelsAt: string },
+  [ExtendGraceInput]
+>('extendGracePeriod');
+export const resendPaymentLinkUpdate = defineUpdate<ActionResult & { noticeKey: string }, [ActionBase]>(
+  'resendPaymentLink',
 );
-export const resendPaymentLinkUpdate = defineUpdate<ActionResult & { noticeKey: string }, [ActionBase]>('resendPaymentLink');
 export const retryCrmSyncUpdate = defineUpdate<ActionResult & { syncKey: string }, [ActionBase]>('retryCrmSync');
 export const accessOverrideUpdate = defineUpdate<ActionResult, [AccessOverrideInput]>('accessOverride');
 export const addNoteUpdate = defineUpdate<ActionResult, [AddNoteInput]>('addNote');
 
-export const OPERATOR_ACTION_KINDS = ['extend_grace', 'resend_payment_link', 'retry_crm_sync', 'access_override', 'note'] as const;
+export const OPERATOR_ACTION_KINDS = [
+  'extend_grace',
+  'resend_payment_link',
+  'retry_crm_sync',
+  'access_override',
+  'note',
+] as const;
 export type OperatorActionKind = (typeof OPERATOR_ACTION_KINDS)[number];
 
 /** The longest a manual access override may last. */

@@ -11,11 +11,15 @@ import { withOverride } from './operator-messages';
 export const memberSummary = (customerId: string, email?: string | null): string =>
   email ? `member ${customerId} · ${email}` : `member ${customerId}`;
 
-const at = (iso: string | null | undefined): string => (iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC') : '—');
+const at = (iso: string | null | undefined): string =>
+  iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC') : '—';
 
 export function currentDetails(s: MemberState): string {
   const since = s.transitions[s.transitions.length - 1]?.at ?? null;
-  const access = withOverride({ allowed: ['trialing', 'active', 'grace_period'].includes(s.status), reason: '' }, s.accessOverride);
+  const access = withOverride(
+    { allowed: ['trialing', 'active', 'grace_period'].includes(s.status), reason: '' },
+    s.accessOverride,
+  );
   const deadline = nextDeadline(s);
   const lines = [
     `**${s.status}** since ${at(since)} · access ${access.allowed ? 'allowed' : 'denied'}${s.accessOverride ? ` (manual override until ${at(s.accessOverride.until)})` : ''}`,

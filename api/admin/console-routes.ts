@@ -2,11 +2,7 @@
  * The founder's console under /admin (signed-in founder only): the members list, the member page, the stylesheet,
  * and the operator actions, each a Temporal Update of the member's workflow, audited in operator_actions.
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { RequestHandler, Router } from 'express';
 import ms from 'ms';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +20,14 @@ import {
   retryCrmSyncUpdate,
   type ActionResult,
 } from '../../workflows/operator-messages';
-import { LIST_FILTERS, COUNTED_STATUSES, listMembers, memberDetails, recordOperatorAction, type ListFilter } from './console-store';
+import {
+  LIST_FILTERS,
+  COUNTED_STATUSES,
+  listMembers,
+  memberDetails,
+  recordOperatorAction,
+  type ListFilter,
+} from './console-store';
 import { CONSOLE_CSS } from './views/console-css';
 import { renderPage } from './views/layout';
 import { MembersListPage } from './views/members-list';
@@ -53,20 +56,31 @@ export interface ConsoleDeps {
 
 const MEMBERSHIP_FILTERS = [...LIST_FILTERS, ...COUNTED_STATUSES, 'none'] as const;
 const listQuerySchema = z.object({
-  q: z.string().trim().max(200).optional().transform((v) => v || undefined),
-  status: z.union([z.enum(MEMBERSHIP_FILTERS), z.literal('')]).optional().transform((v) => v || undefined),
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .transform((v) => v || undefined),
+  status: z
+    .union([z.enum(MEMBERSHIP_FILTERS), z.literal('')])
+    .optional()
+    .transform((v) => v || undefined),
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
 });
 
 const duration = (label: string) =>
-  z.string().trim().transform((v, ctx) => {
-    const n = ms(v as ms.StringValue);
-    if (typeof n !== 'number' || !Number.isFinite(n)) {
-      ctx.addIssue({ code: 'custom', message: `${label} is not a duration (e.g. "2 days", "12 hours")` });
-      return z.NEVER;
-    }
-    return n;
-  });
+  z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const n = ms(v as ms.StringValue);
+      if (typeof n !== 'number' || !Number.isFinite(n)) {
+        ctx.addIssue({ code: 'custom', message: `${label} is not a duration (e.g. "2 days", "12 hours")` });
+        return z.NEVER;
+      }
+      return n;
+    });
 const reason = z.string().trim().max(500).default('');
 
 /** The form of each action: what the founder typed, parsed; the workflow's validators decide whether it makes sense. */
@@ -74,8 +88,14 @@ const ACTIONS = {
   extend_grace: {
     form: z.object({ extend_by: duration('"by"'), reason }),
     run: (h: Handle, base: Base, f: { extend_by: number; reason: string }) =>
-      h.executeUpdate(extendGracePeriodUpdate, { args: [{ ...base, extendByMs: f.extend_by, reason: f.reason }], updateId: base.actionId }),
-    audit: (f: { extend_by: number; reason: string }) => ({ extend_by: ms(f.extend_by, { long: true }), reason: f.reason }),
+      h.executeUpdate(extendGracePeriodUpdate, {
+        args: [{ ...base, extendByMs: f.extend_by, reason: f.reason }],
+        updateId: base.actionId,
+      }),
+    audit: (f: { extend_by: number; reason: string }) => ({
+      extend_by: ms(f.extend_by, { long: true }),
+      reason: f.reason,
+    }),
   },
   resend_payment_link: {
     form: z.object({}),
@@ -88,7 +108,11 @@ const ACTIONS = {
     audit: () => ({}),
   },
   access_override: {
-    form: z.object({ mode: z.enum(['grant', 'revoke', 'clear']), for: duration('"for"').or(z.literal('').transform(() => 0)), reason }),
+    form: z.object({
+      mode: z.enum(['grant', 'revoke', 'clear']),
+      for: duration('"for"').or(z.literal('').transform(() => 0)),
+      reason,
+    }),
     run: (h: Handle, base: Base, f: { mode: 'grant' | 'revoke' | 'clear'; for: number; reason: string }) =>
       h.executeUpdate(accessOverrideUpdate, {
         args: [{ ...base, mode: f.mode, forMs: f.for, reason: f.reason }],
@@ -120,14 +144,21 @@ async function runAction(
   const action = ACTIONS[kind];
   const parsed = action.form.safeParse(body ?? {});
   if (!parsed.success) {
-    return { flash: { kind, result: 'rejected', message: parsed.error.issues.map((i) => i.message).join('; ') }, input: {} };
+    return {
+      flash: { kind, result: 'rejected', message: parsed.error.issues.map((i) => i.message).join('; ') },
+      input: {},
+    };
   }
   const input = (action.audit as (f: unknown) => object)(parsed.data);
   // The audit row and the update share the id: the row names the update in the workflow's history.
   const base = { actionId, by };
   const handle = deps.temporal.workflow.getHandle(memberWorkflowId(customerId));
   try {
-    const result = (await (action.run as (h: Handle, b: Base, f: unknown) => Promise<ActionResult>)(handle, base, parsed.data));
+    const result = await (action.run as (h: Handle, b: Base, f: unknown) => Promise<ActionResult>)(
+      handle,
+      base,
+      parsed.data,
+    );
     return { flash: { kind, result: 'ok', message: result.message }, input };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
@@ -138,8 +169,14 @@ async function runAction(
     if (err instanceof WorkflowNotFoundError) {
       return { flash: { kind, result: 'failed', message: "the member's workflow is not running" }, input };
     }
-    deps.log.warn({ kind, customerId, err: err instanceof Error ? err.message : String(err) }, 'operator action failed');
-    return { flash: { kind, result: 'failed', message: 'Temporal is unavailable; nothing was changed, try again' }, input };
+    deps.log.warn(
+      { kind, customerId, err: err instanceof Error ? err.message : String(err) },
+      'operator action failed',
+    );
+    return {
+      flash: { kind, result: 'failed', message: 'Temporal is unavailable; nothing was changed, try again' },
+      input,
+    };
   }
 }
 

@@ -9,7 +9,15 @@ import { findMembership, listTransitions, type MembershipRow } from '../member-s
 import { supportSection, type SupportHistoryEntry } from '../support-section';
 
 /** The statuses counted at the top of the list (`none` is a member who never paid: not counted). */
-export const COUNTED_STATUSES = ['trialing', 'active', 'grace_period', 'past_due', 'canceled', 'refunded', 'disputed'] as const;
+export const COUNTED_STATUSES = [
+  'trialing',
+  'active',
+  'grace_period',
+  'past_due',
+  'canceled',
+  'refunded',
+  'disputed',
+] as const;
 export const LIST_FILTERS = ['in_dunning', 'crm_failing', 'open_support', 'event_set_aside'] as const;
 export type ListFilter = (typeof LIST_FILTERS)[number] | MembershipStatus | 'disputed';
 export const PAGE_SIZE = 50;
@@ -43,26 +51,35 @@ async function hasSetAsideColumn(db: Db): Promise<boolean> {
 
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export async function listMembers(db: Db, opts: { q?: string; filter?: ListFilter; page: number }): Promise<MemberList> {
+export async function listMembers(
+  db: Db,
+  opts: { q?: string; filter?: ListFilter; page: number },
+): Promise<MemberList> {
   const where: string[] = [];
   const params: unknown[] = [];
   const setAsideAvailable = await hasSetAsideColumn(db);
   if (opts.q) {
     params.push(opts.q, `${escapeLike(opts.q.toLowerCase())}%`);
-    where.push(`(m.customer_id = $${params.length - 1} OR m.app_user_id = $${params.length - 1} OR lower(m.email) LIKE $${params.length})`);
+    where.push(
+      `(m.customer_id = $${params.length - 1} OR m.app_user_id = $${params.length - 1} OR lower(m.email) LIKE $${params.length})`,
+    );
   }
   const f = opts.filter;
   if (f === 'disputed') where.push('m.disputed');
   else if (f === 'in_dunning') where.push(`m.status IN ('grace_period', 'past_due')`);
   else if (f === 'crm_failing')
-    where.push(`EXISTS (SELECT 1 FROM crm_sync_state c WHERE c.customer_id = m.customer_id AND c.last_outcome <> 'ok')`);
+    where.push(
+      `EXISTS (SELECT 1 FROM crm_sync_state c WHERE c.customer_id = m.customer_id AND c.last_outcome <> 'ok')`,
+    );
   else if (f === 'open_support')
     where.push(
       `EXISTS (SELECT 1 FROM support_requests r WHERE r.customer_id = m.customer_id AND r.outcome IN ('pending', 'escalated'))`,
     );
   else if (f === 'event_set_aside') {
     if (setAsideAvailable)
-      where.push(`EXISTS (SELECT 1 FROM stripe_events e WHERE e.customer_id = m.customer_id AND e.set_aside_at IS NOT NULL)`);
+      where.push(
+        `EXISTS (SELECT 1 FROM stripe_events e WHERE e.customer_id = m.customer_id AND e.set_aside_at IS NOT NULL)`,
+      );
   } else if (f && (MEMBERSHIP_STATUSES as readonly string[]).includes(f)) {
     params.push(f);
     where.push(`m.status = $${params.length}`);
@@ -118,7 +135,14 @@ export interface MemberDetails {
   transitionTotal: number;
   events: StripeEventRow[];
   eventTotal: number;
-  notices: Array<{ key: string; kind: string; channel: string; status: string; created_at: Date; sent_at: Date | null }>;
+  notices: Array<{
+    key: string;
+    kind: string;
+    channel: string;
+    status: string;
+    created_at: Date;
+    sent_at: Date | null;
+  }>;
   crm: CrmSection['crm'];
   crmTags: Array<{ tag: string; op: string; applied_at: Date }>;
   crmFailures: { count: number; lastError: string | null; lastAt: Date | null };
@@ -173,7 +197,12 @@ export async function memberDetails(db: Db, id: string): Promise<MemberDetails |
   return {
     member,
     dunning: member.dunning,
-    transitions: transitions.map((r) => ({ from: r.from_status, to: r.to_status, at: r.at.toISOString(), cause: r.cause })),
+    transitions: transitions.map((r) => ({
+      from: r.from_status,
+      to: r.to_status,
+      at: r.at.toISOString(),
+      cause: r.cause,
+    })),
     transitionTotal: transitionCount[0]?.n ?? 0,
     events,
     eventTotal: eventCount[0]?.n ?? 0,
@@ -192,7 +221,15 @@ export async function memberDetails(db: Db, id: string): Promise<MemberDetails |
 
 export async function recordOperatorAction(
   db: Db,
-  a: { id: string; customerId: string; actor: string; kind: string; input: object; result: OperatorActionRow['result']; message: string },
+  a: {
+    id: string;
+    customerId: string;
+    actor: string;
+    kind: string;
+    input: object;
+    result: OperatorActionRow['result'];
+    message: string;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO operator_actions (id, customer_id, actor, kind, input, result, message) VALUES ($1,$2,$3,$4,$5,$6,$7)

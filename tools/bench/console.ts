@@ -113,7 +113,8 @@ async function time(runs: number, fn: () => Promise<unknown>): Promise<number[]>
   return out.sort((a, b) => a - b);
 }
 
-const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] as number;
+const pct = (xs: number[], p: number): number =>
+  xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] as number;
 const row = (name: string, xs: number[]): string =>
   `| ${name} | ${pct(xs, 50).toFixed(2)} ms | ${pct(xs, 95).toFixed(2)} ms | ${pct(xs, 99).toFixed(2)} ms |`;
 
@@ -124,9 +125,16 @@ async function main(): Promise<void> {
     await migrate(db);
     const t0 = performance.now();
     await seed(db);
-    process.stdout.write(`seeded ${MEMBERS} members and one long history in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `seeded ${MEMBERS} members and one long history in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
     const frame = { email: 'founder@bench.test', csrfToken: 'x'.repeat(64) };
-    const links = { stripe: 'https://dashboard.stripe.com/test/customers/x', intercom: null, temporal: null, workflowId: 'member-x' };
+    const links = {
+      stripe: 'https://dashboard.stripe.com/test/customers/x',
+      intercom: null,
+      temporal: null,
+      workflowId: 'member-x',
+    };
     let bytes = 0;
     const memberPage = async (id: string) => {
       const d = await memberDetails(db, id);

@@ -140,7 +140,9 @@ function Dunning({ d }: { d: MemberDetails }) {
             </span>
           </dd>
           <dt>Invoice</dt>
-          <dd>{x.hostedInvoiceUrl ? <a href={x.hostedInvoiceUrl}>{x.invoiceId ?? 'hosted invoice'}</a> : or(x.invoiceId)}</dd>
+          <dd>
+            {x.hostedInvoiceUrl ? <a href={x.hostedInvoiceUrl}>{x.invoiceId ?? 'hosted invoice'}</a> : or(x.invoiceId)}
+          </dd>
         </dl>
       )}
     </section>
@@ -187,7 +189,11 @@ function Transitions({ d }: { d: MemberDetails }) {
   return (
     <section data-testid="transitions">
       <h2>
-        Transitions <span class="muted">({d.transitionTotal}{d.transitionTotal > d.transitions.length ? `, newest ${d.transitions.length}` : ''})</span>
+        Transitions{' '}
+        <span class="muted">
+          ({d.transitionTotal}
+          {d.transitionTotal > d.transitions.length ? `, newest ${d.transitions.length}` : ''})
+        </span>
       </h2>
       <table>
         <thead>
@@ -227,7 +233,11 @@ function Events({ d }: { d: MemberDetails }) {
   return (
     <section data-testid="events">
       <h2>
-        Stripe events <span class="muted">({d.eventTotal}{d.eventTotal > d.events.length ? `, newest ${d.events.length}` : ''})</span>
+        Stripe events{' '}
+        <span class="muted">
+          ({d.eventTotal}
+          {d.eventTotal > d.events.length ? `, newest ${d.events.length}` : ''})
+        </span>
       </h2>
       <table>
         <thead>
@@ -349,7 +359,9 @@ function Support({ d }: { d: MemberDetails }) {
               </td>
               <td>
                 {s.outcome}
-                {s.reply ? <div class="muted">{s.reply.length > 240 ? `${s.reply.slice(0, 240)}…` : s.reply}</div> : null}
+                {s.reply ? (
+                  <div class="muted">{s.reply.length > 240 ? `${s.reply.slice(0, 240)}…` : s.reply}</div>
+                ) : null}
               </td>
             </tr>
           ))}
