@@ -19,7 +19,7 @@ import { createSupportActivities } from './support';
 
 export interface ActivityDeps {
   db: Db;
-  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> & {
+  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> & Partial<Pick<Config, 'console'>> & {
     reconcile?: Pick<Config['reconcile'], 'everyMs'>;
     intercom?: Pick<Config['intercom'], 'accessToken' | 'supportTeamId'>;
   };
@@ -36,7 +36,12 @@ export function createActivities({ db, config, log, stripe, intercom }: Activity
   return {
     /** The worker's current dunning policy and feature switches (a local activity: recorded, not re-read on replay). */
     async loadWorkerSettings(): Promise<WorkerSettings> {
-      return { dunning: config.dunning, crmEnabled, historyLimit: config.memberHistoryLimit };
+      return {
+        dunning: config.dunning,
+        crmEnabled,
+        historyLimit: config.memberHistoryLimit,
+        operatorMaxGraceExtensionMs: config.console?.maxGraceExtensionMs,
+      };
     },
     ...createProjectionActivities(db),
     ...createNotifierActivities({ db, log, messages, stripe, billingPortalReturnUrl: config.billingPortalReturnUrl }),

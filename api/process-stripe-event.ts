@@ -18,6 +18,7 @@ import {
   type MemberEvent,
 } from '../workflows/messages';
 import type { membershipWorkflow } from '../workflows/membership';
+import { memberSummary } from '../workflows/temporal-ui';
 import {
   customerOf,
   EXPECTED_STRIPE_API_VERSION,
@@ -169,6 +170,8 @@ export function signalMemberWorkflow(temporal: Client, taskQueue: string, event:
     args: [{ customerId: event.customerId }],
     signal: stripeEventSignal,
     signalArgs: [event],
+    // The Temporal UI's first line for the member (only a start sets it; later signals leave it as it is).
+    staticSummary: memberSummary(event.customerId, event.email),
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: event.customerId },
       { key: membershipStatusKey, value: 'none' },

@@ -27,7 +27,7 @@ export interface ApiServer {
 
 export async function startApiServer(
   config: Pick<Config, 'nodeEnv' | 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl' | 'security'> &
-    Partial<Pick<Config, 'intercom'>>,
+    Partial<Pick<Config, 'intercom' | 'console'>>,
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
   const hasApiKey = createApiKeyCheck(config.security.apiKeys);
@@ -66,6 +66,14 @@ export async function startApiServer(
         sessionSecret: config.security.sessionSecret,
         loginAttemptsPer15Minutes: config.security.admin.loginAttemptsPer15Minutes,
         hasApiKey,
+        console: {
+          temporal: deps.temporal,
+          metrics,
+          namespace: config.temporal.namespace,
+          temporalUiUrl: config.console?.temporalUiUrl,
+          maxGraceExtensionMs: config.console?.maxGraceExtensionMs ?? 7 * 24 * 3600 * 1000,
+          intercomAppId: config.intercom?.appId,
+        },
       }),
       hasApiKey,
       memberRateLimitPerMinute: config.security.memberRateLimitPerMinute,

@@ -134,6 +134,10 @@ export const envSchema = z
       .string()
       .optional()
       .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    /** Base URL of the Temporal UI; the founder's console links each member to their workflow there. */
+    TEMPORAL_UI_URL: optionalString.pipe(z.url().optional()),
+    /** The most a founder may extend a running grace period by, per action (a validator of the member workflow). */
+    OPERATOR_MAX_GRACE_EXTENSION: durationMs.default(ms('7 days')),
     /** pino log level. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
@@ -192,6 +196,8 @@ export interface Config {
   doctorDnsServers: string[];
   billingPortalReturnUrl?: string;
   support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number; autoReplyMinConfidence?: number };
+  /** The founder's console (api/admin/console-*.ts) and its operator actions. */
+  console: { temporalUiUrl?: string; maxGraceExtensionMs: number };
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
 }
@@ -265,6 +271,7 @@ export function loadConfig(
       rateLimitPerMinute: e.SUPPORT_RATE_LIMIT_PER_MINUTE,
       autoReplyMinConfidence: e.SUPPORT_AUTO_REPLY_MIN_CONFIDENCE,
     },
+    console: { temporalUiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''), maxGraceExtensionMs: e.OPERATOR_MAX_GRACE_EXTENSION },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   };

@@ -8,6 +8,7 @@ import { Worker } from '@temporalio/worker';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { memberWorkflowId } from '../workflows/messages';
+import { accessOverrideUpdate, addNoteUpdate } from '../workflows/operator-messages';
 import { startHarness, workflowBundle, type Harness } from './helpers/harness';
 import { newMember, stripeEvent, type MemberIds } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
@@ -116,9 +117,29 @@ describe('workflow determinism', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
   });
 
+  it('replays a history with operator actions (an access override that ends by its timer, a note)', async () => {
+    const history = await recordScenario('operator-actions', async (m) => {
+      await post(stripeEvent('customer.subscription.created', m, { object: { status: 'active' } }));
+      await h.waitForStatus(m.customerId, 'active');
+      const handle = h.temporal.workflow.getHandle(memberWorkflowId(m.customerId));
+      const by = 'founder@replay.test';
+      await handle.executeUpdate(accessOverrideUpdate, {
+        args: [{ actionId: 'replay-revoke', by, mode: 'revoke', forMs: 1500, reason: 'replay' }],
+      });
+      await waitFor(async () => (await h.get(`/members/${m.customerId}/access`)).body.allowed === false, {
+        description: 'the override to deny access',
+      });
+      await waitFor(async () => (await h.get(`/members/${m.customerId}/access`)).body.allowed === true, {
+        description: 'the override to end by its timer',
+      });
+      await handle.executeUpdate(addNoteUpdate, { args: [{ actionId: 'replay-note', by, text: 'called the member' }] });
+    });
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+  });
+
   it('replays every recorded history in test/histories', async () => {
     const files = existsSync(HISTORIES) ? readdirSync(HISTORIES).filter((f) => f.endsWith('.json')) : [];
-    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(files.length).toBeGreaterThanOrEqual(5);
     const histories = files.map((f) => ({
       workflowId: f,
       history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, f), 'utf8'))),

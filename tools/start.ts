@@ -105,6 +105,8 @@ async function startDevServer(say: (m: string) => void): Promise<() => Promise<v
     log: say,
   });
   process.env['TEMPORAL_ADDRESS'] = server.address;
+  // The founder console links members to their workflow in this UI.
+  if (server.uiUrl && !process.env['TEMPORAL_UI_URL']) process.env['TEMPORAL_UI_URL'] = server.uiUrl;
   say(`Temporal Web UI: ${server.uiUrl ?? '(headless)'}`);
   return () => server.stop();
 }

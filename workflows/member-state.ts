@@ -11,6 +11,7 @@ import {
   type Transition,
 } from './messages';
 import type { CrmTag } from './crm-tags';
+import { withOverride, type AccessOverride } from './operator-messages';
 
 /** Everything the workflow keeps, and carries across continue-as-new. Plain JSON. */
 export interface MemberState {
@@ -51,6 +52,8 @@ export interface MemberState {
   /** ISO */
   updatedAt: string | null;
   crmContactId: string | null;
+  /** A founder's manual access override (workflows/operator-actions.ts); absent in older histories. */
+  accessOverride?: AccessOverride | null;
 }
 
 export type Effect =
@@ -132,7 +135,7 @@ function accessFor(status: MembershipStatus): { allowed: boolean; reason: string
 }
 
 export function toView(s: MemberState): MembershipView {
-  const access = accessFor(s.status);
+  const access = withOverride(accessFor(s.status), s.accessOverride);
   return {
     customerId: s.customerId,
     status: s.status,

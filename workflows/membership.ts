@@ -10,6 +10,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -31,6 +32,8 @@ import { billingHelpSignal } from './support-messages';
 import { Lane } from './lane';
 import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
 import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
+import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
+import { currentDetails } from './temporal-ui';
 
 /** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -118,6 +121,8 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       upsertMemo({ email: state.email, appUserId: state.appUserId });
     }
     published = { status: state.status, email: state.email, appUserId: state.appUserId };
+    // The Temporal UI's "current details": metadata, not a command, so histories replay unchanged.
+    setCurrentDetails(currentDetails(state));
   };
 
   const apply = (outcome: Outcome): void => {
@@ -144,6 +149,12 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     if (outcome.note === 'ignored') log.info('billing help outside a dunning cycle: nothing to send', { requestId });
     apply(outcome);
   });
+  installOperatorActions({
+    state: () => state,
+    apply,
+    maxGraceExtensionMs: () => settings.operatorMaxGraceExtensionMs,
+    crmEnabled: () => settings.crmEnabled,
+  });
 
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
@@ -152,10 +163,12 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   if (!input.state) projection.pushCoalesced(state.version);
 
   for (;;) {
-    const deadline = nextDeadline(state);
+    const deadline = earliestDeadline(nextDeadline(state), state);
     const pending = (): boolean => queue.length > 0 || snapshots.length > 0;
     if (!pending()) {
-      const wake = (): boolean => pending() || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
+      // An operator action may move a deadline (grace extended, override set): wait again for the new one.
+      const moved = (): boolean => earliestDeadline(nextDeadline(state), state)?.atMs !== deadline?.atMs;
+      const wake = (): boolean => pending() || moved() || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
       if (!deadline) await condition(wake);
       else {
         const waitMs = deadline.atMs - Date.now();
@@ -189,6 +202,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       apply(outcome);
     }
     apply(reduce(state, { kind: 'tick', nowMs: Date.now() }));
+    apply(expireOverride(state, Date.now()));
 
     if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && !pending()) {
       await condition(allHandlersFinished);
@@ -204,4 +218,10 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   }
 }
 
-export type WorkerSettings = { dunning: DunningPolicy; crmEnabled: boolean; historyLimit: number };
+export type WorkerSettings = {
+  dunning: DunningPolicy;
+  crmEnabled: boolean;
+  historyLimit: number;
+  /** OPERATOR_MAX_GRACE_EXTENSION; absent in settings recorded before the console. */
+  operatorMaxGraceExtensionMs?: number;
+};

@@ -8,10 +8,13 @@ import { csrfSync } from 'csrf-sync';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import { mountConsole, type ConsoleDeps } from './console-routes';
 import { adminSession, ADMIN_COOKIE } from './session';
-import { adminHomePage, loginPage } from './login-page';
+import { loginPage } from './login-page';
 
 export interface AdminDeps {
   db: Db;
@@ -23,6 +26,11 @@ export interface AdminDeps {
   loginAttemptsPer15Minutes: number;
   /** True when the request carries an app API key (which gets 403 here). */
   hasApiKey: (req: Request) => boolean;
+  /** The founder's console (members list, member page, operator actions). */
+  console: Pick<ConsoleDeps, 'namespace' | 'temporalUiUrl' | 'maxGraceExtensionMs' | 'intercomAppId'> & {
+    temporal: Client;
+    metrics?: Metrics;
+  };
 }
 
 /** A hash of a random password: failed sign-ins cost one argon2 verification whatever the email. */
@@ -55,6 +63,8 @@ export function adminRouter(deps: AdminDeps): Router {
         defaultSrc: ["'none'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
+        // The console's one stylesheet, served by us; still no scripts, fonts or images from anywhere.
+        styleSrc: ["'self'"],
         baseUri: ["'none'"],
       },
     }),
@@ -114,7 +124,11 @@ export function adminRouter(deps: AdminDeps): Router {
       if (err) return next(err);
       req.session.adminEmail = deps.email;
       deps.log.info({ ip: req.ip }, 'founder signed in');
-      res.redirect(303, '/admin');
+      // Saved before answering: otherwise the redirect's headers go out first and the next request can beat the row.
+      req.session.save((saveErr) => {
+        if (saveErr) return next(saveErr);
+        res.redirect(303, '/admin');
+      });
     });
   });
 
@@ -127,11 +141,9 @@ export function adminRouter(deps: AdminDeps): Router {
     });
   });
 
-  router.get('/admin', founder, (req, res) => {
-    res.type('html').send(adminHomePage({ email: req.session.adminEmail as string, csrfToken: generateToken(req) }));
-  });
+  mountConsole(router, { ...deps.console, db: deps.db, log: deps.log, founder, csrf, generateToken });
 
-  // Everything else under /admin needs the founder too, and does not exist yet.
+  // Everything else under /admin needs the founder too, and does not exist.
   router.use('/admin', founder, (_req, res) => {
     res.status(404).type('text/plain').send('Not found.');
   });

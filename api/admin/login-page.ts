@@ -1,4 +1,4 @@
-/** Server-rendered founder pages: the sign-in form and the signed-in placeholder. No scripts, no third parties. */
+/** The server-rendered sign-in form (the console's pages are in views/). No scripts, no third parties. */
 
 const escape = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -26,19 +26,6 @@ ${opts.error ? `<p role="alert">${escape(opts.error)}</p>` : ''}
 <p><label>Email <input type="email" name="email" autocomplete="username" required value="${escape(opts.email ?? '')}"></label></p>
 <p><label>Password <input type="password" name="password" autocomplete="current-password" required></label></p>
 <p><button type="submit">Sign in</button></p>
-</form>`,
-  );
-}
-
-/** The founder console comes later; this shows who is signed in and lets them sign out. */
-export function adminHomePage(opts: { email: string; csrfToken: string }): string {
-  return page(
-    'Founder',
-    `<h1>memberops</h1>
-<p>Signed in as <strong data-testid="admin-email">${escape(opts.email)}</strong>.</p>
-<form method="post" action="/admin/logout">
-<input type="hidden" name="_csrf" value="${escape(opts.csrfToken)}">
-<button type="submit">Sign out</button>
 </form>`,
   );
 }

@@ -1,0 +1,33 @@
+/** The console's pages escape whatever members, Stripe or Intercom put in a field: no markup gets through. */
+import type { MemberList } from '../api/admin/console-store';
+import { renderPage } from '../api/admin/views/layout';
+import { MembersListPage } from '../api/admin/views/members-list';
+
+const HOSTILE = `<script>alert(1)</script>"><img src=x onerror=alert(2)>`;
+
+describe('console pages', () => {
+  it('escape hostile values in text and attributes', () => {
+    const list: MemberList = {
+      counts: { trialing: 0, active: 1, grace_period: 0, past_due: 0, canceled: 0, refunded: 0, disputed: 0 },
+      members: [
+        {
+          customer_id: 'cus_x',
+          email: HOSTILE,
+          app_user_id: HOSTILE,
+          status: 'active',
+          allowed: true,
+          disputed: false,
+          grace_ends_at: null,
+          state_updated_at: null,
+        },
+      ],
+      total: 1,
+      setAsideAvailable: true,
+    };
+    const html = renderPage(MembersListPage({ email: HOSTILE, csrfToken: HOSTILE, list, q: HOSTILE, page: 1 }));
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script>alert(1)&lt;/script>');
+    expect(html).toContain('value="&lt;script>alert(1)&lt;/script>&quot;>&lt;img src=x onerror=alert(2)>"');
+  });
+});

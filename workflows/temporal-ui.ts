@@ -1,0 +1,38 @@
+/**
+ * What the Temporal UI shows about a member, in the founder's words: the workflow's static summary (set at start by
+ * the API) and its current details (Markdown, refreshed on every change of the state). Pure; no commands, so
+ * recorded histories replay unchanged.
+ */
+import { nextDeadline } from './dunning-timers';
+import type { MemberState } from './member-state';
+import { withOverride } from './operator-messages';
+
+/** `member cus_… · email`, the first line of the workflow in the Temporal UI. */
+export const memberSummary = (customerId: string, email?: string | null): string =>
+  email ? `member ${customerId} · ${email}` : `member ${customerId}`;
+
+const at = (iso: string | null | undefined): string =>
+  iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC') : '—';
+
+export function currentDetails(s: MemberState): string {
+  const since = s.transitions[s.transitions.length - 1]?.at ?? null;
+  const access = withOverride(
+    { allowed: ['trialing', 'active', 'grace_period'].includes(s.status), reason: '' },
+    s.accessOverride,
+  );
+  const deadline = nextDeadline(s);
+  const lines = [
+    `**${s.status}** since ${at(since)} · access ${access.allowed ? 'allowed' : 'denied'}${s.accessOverride ? ` (manual override until ${at(s.accessOverride.until)})` : ''}`,
+    // A blank line, so the Markdown renders the lines below as a list.
+    '',
+    `- **Member:** ${s.email ?? 'no email yet'}${s.appUserId ? ` · app user ${s.appUserId}` : ''}`,
+    `- **Dunning:** ${
+      s.dunning
+        ? `cycle ${s.dunning.cycle}, grace ends ${at(s.dunning.graceEndsAt)}, ${s.dunning.remindersSent} reminder(s) sent, cancels ${at(s.dunning.cancelsAt)}`
+        : 'none'
+    }${deadline ? ` · next: ${deadline.timer} at ${at(new Date(deadline.atMs).toISOString())}` : ''}`,
+    `- **CRM:** ${s.crmContactId ? `Intercom contact ${s.crmContactId}` : 'no contact yet'}`,
+    `- **State:** version ${s.version}, ${s.transitionCount} transition(s), updated ${at(s.updatedAt)}`,
+  ];
+  return lines.join('\n');
+}
