@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
-import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE } from '../lib/support/rules';
+import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE, MODEL_TIE_BREAK_MIN } from '../lib/support/rules';
 import {
   accuracy,
   evaluateSupportCorpus,
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_5_CORPUS_PATH,
+  HELD_OUT_6_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -322,18 +322,61 @@ describe('support report', () => {
   });
 });
 
-// Written before any change of issue 17 (its own commit says so), in members' voices (German, French, Spanish,
-// typos, anger, complaints about what happened, two questions in one), labelled with the intent and whether an
-// automatic reply is acceptable at all, and never used for tuning: measured once, after the changes were committed.
-// Before the changes: 82% on the named intents, 57% resolved without a person, 18 wrong automatic answers (8 with the
-// wrong intent, 10 right-intent answers to messages that needed a person).
-// After (`npx tsx tools/support-report.ts test/data/support-holdout-5.json`): 89% (127 of 142), 65% (93 of 142),
-// 10 wrong automatic answers, none of them with the wrong intent.
-describe('support held-out set 5', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_5_CORPUS_PATH));
+describe('support: the right topic, but a person is needed', () => {
+  const member = { status: 'active' as const, allowed: true };
+
+  it.each([
+    ['This is my fourth message about the invoice and still no reply', 'invoice_receipt', 'a follow-up'],
+    ['My email address changed, please update my login to the new one', 'account_access', 'a change to the account'],
+    [
+      'Please send the invoice again with our VAT ID on it',
+      'invoice_receipt',
+      'an invoice to change or a tax question',
+    ],
+    ['the sign-in link loops back to the login page', 'account_access', 'a sign-in fault'],
+    ['Which plan am I on right now?', 'membership_status', 'a question about plans'],
+    ['I want my membership back, restore it please', 'membership_status', 'a demand to undo or restore'],
+  ] as const)('hands "%s" (%s) to a person and says why', (body, intent, why) => {
+    const result = classifySupportRequest({ body, member });
+    expect(result).toMatchObject({ intent, route: 'human' });
+    expect(result.reason).toContain(`Needs a person although the intent is clear, ${why}`);
+  });
+
+  it.each([
+    ['Can you send me my invoice for May?', 'invoice_receipt'],
+    ['How do I log in?', 'account_access'],
+  ] as const)('still answers the plain request "%s" automatically', (body, intent) => {
+    expect(classifySupportRequest({ body, member })).toMatchObject({ intent, route: 'auto_reply' });
+  });
+
+  it('lets the model break a tie between two named intents only when it is sure, and says so', () => {
+    const decided = loadSupportCorpus()
+      .map((entry) => classifySupportRequest(entry))
+      .filter((result) => result.reason.includes('too close for the rules, the model chose'));
+    expect(decided.length).toBeGreaterThan(0);
+    for (const result of decided) {
+      expect(result.model?.intent).toBe(result.intent);
+      expect(result.model?.probability).toBeGreaterThanOrEqual(MODEL_TIE_BREAK_MIN);
+    }
+  });
+});
+
+// Held-out 5 (issue 17, round 1: 89%, 65%, 10 wrong automatic answers) was looked at, so it is training data now.
+// Held-out 6 was written and committed on its own before any change of round 2 (its commit says so), in members'
+// voices (German, French, Spanish, typos, non-native English, anger, follow-ups, account and invoice changes, two
+// questions in one), labelled with the intent and whether an automatic reply is acceptable, and never used for
+// tuning: measured once before and once after the round's changes were committed
+// (`npx tsx tools/support-report.ts test/data/support-holdout-6.json`).
+// Before: 83% (110 of 133) on the named intents, 52% (69 of 133) resolved without a person, 22 wrong automatic
+// answers on the named intents (20 with the right intent where a person was needed) and 2 `other` messages
+// answered. After: 83% (110 of 133), 53% (70 of 133), 14 wrong automatic answers on the named intents (12 with the
+// right intent) and the same 2 `other` messages answered.
+describe('support held-out set 6', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_6_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
+  const wrongAutomatic = report.rows.reduce((sum, row) => sum + row.wrongAutomatic, 0);
 
   it('holds at least 150 messages, at least 20 in every intent, some needing a person whatever the intent', () => {
     expect(report.results.length).toBeGreaterThanOrEqual(150);
@@ -341,39 +384,40 @@ describe('support held-out set 5', () => {
     expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents at least as well as measured after the changes (89%, 82% before)', () => {
+  it('classifies the five named intents at least as well as measured (110 of 133, 83%)', () => {
     console.log(
-      `Support classifier on held-out set 5 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 6 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(report.named.correct).toBeGreaterThanOrEqual(127);
+    expect(report.named.correct).toBeGreaterThanOrEqual(110);
   });
 
-  it('never answers a held-out message with the reply of another intent (8 before the changes)', () => {
-    expect(wrongIntent.map(({ entry }) => entry.body)).toEqual([]);
+  it('resolves at least as many named-intent requests without a person as measured (70 of 133; 69 before)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(70);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (93 of 142; 81 before)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(93);
+  it('gives no more wrong automatic answers than measured (16 in all; 24 before round 2)', () => {
+    expect(wrongAutomatic).toBeLessThanOrEqual(16);
   });
 
-  // Issue 17's targets, not met (measured once: 89%, 65%, 10 wrong automatic answers). All 10 had the right intent
-  // where the member needed a person: a double charge in non-native English ("money is cut two times") got the
-  // card-update reply, a demand to restore a cancelled account got the status, an invoice to reissue with a VAT
-  // number, a third angry request, a sign-in loop on one laptop, an expiring session, a changed email address, a
-  // missing community invite, a second question about VAT, and "monthly or yearly plan?" which the status reply
-  // does not answer.
-  // `it.failing` keeps them visible and turns red the day they hold, so that the line becomes `it`.
-  it.failing('reaches 92% on the five named intents (issue 17 target; measured 89%)', () => {
+  it('answers no more held-out messages with the reply of another intent than measured (4, as before)', () => {
+    expect(wrongIntent.length).toBeLessThanOrEqual(4);
+  });
+
+  // Issue 17's targets, not met on held-out 6 (measured once after round 2: 83%, 53%, 16 wrong automatic answers,
+  // 12 of them the right intent's reply to a message that needed a person). `it.failing` keeps them visible and turns
+  // red the day they hold, so that the line becomes `it`. Never tune on this set to make them pass: fold it into the
+  // training corpus and write held-out 7 first.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 83%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 65%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 53%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 10)', () => {
-    expect(report.named.wrongAutomatic + (report.rows.find((r) => r.intent === 'other')?.wrongAutomatic ?? 0)).toBe(0);
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 16)', () => {
+    expect(wrongAutomatic).toBe(0);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   DEFAULT_AUTO_REPLY_MIN_CONFIDENCE,
   MODEL_DISSENT_WEIGHT,
   MODEL_ONLY_FACTOR,
+  MODEL_TIE_BREAK_MIN,
   MODEL_VETO_MARGIN,
   SECOND_QUESTION_RULE_WEIGHT,
   type ContextRule,
@@ -28,6 +29,7 @@ import {
   LOCKED_OUT_PHRASES,
   PAID_CLAIM_PHRASES,
 } from './phrases/complaint';
+import { NEEDS_PERSON_GROUPS } from './phrases/needs-person';
 
 export { normalizeMessage } from './normalize';
 
@@ -172,6 +174,20 @@ const COMPILED_COMPLAINT = COMPLAINT_PHRASES.map(compilePhrase);
 const COMPILED_DISPUTED = DISPUTED_CHARGE_PHRASES.map(compilePhrase);
 const COMPILED_PAID = PAID_CLAIM_PHRASES.map(compilePhrase);
 const COMPILED_LOCKED_OUT = LOCKED_OUT_PHRASES.map(compilePhrase);
+const COMPILED_NEEDS_PERSON = NEEDS_PERSON_GROUPS.map((group) => ({
+  ...group,
+  compiled: group.phrases.map(compilePhrase),
+}));
+
+/** The first "needs a person" group that applies to the intent and the phrase of it the message contains. */
+function needsPerson(sentences: readonly Words[], intent: SupportIntent): { why: string; phrase: string } | undefined {
+  for (const group of COMPILED_NEEDS_PERSON) {
+    if (group.intents !== 'all' && !group.intents.includes(intent)) continue;
+    const phrase = firstPhrase(sentences, group.compiled);
+    if (phrase !== undefined) return { why: group.why, phrase };
+  }
+  return undefined;
+}
 
 /** The first phrase of the list the message contains, to name it in the reason. */
 function firstPhrase(sentences: readonly Words[], phrases: readonly CompiledPhrase[]): string | undefined {
@@ -254,6 +270,8 @@ interface RuleVerdict {
   confidence: number;
   /** Set when the rules alone hand the message to a person whatever the model says. */
   human?: string;
+  /** Set when two intents are too close for the rules: the model may choose between these two. */
+  close?: readonly [SupportIntent, SupportIntent];
   /** Set when no rule matched at all: only then may the model alone recognise the message. */
   silent?: string;
   line: string;
@@ -272,7 +290,11 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
   if (top.intent === 'other')
     return { ...verdict, human: 'Classified as other, which is never answered automatically' };
   if (second.score >= top.score * CLOSE_RATIO) {
-    return { ...verdict, human: `Too close to call between ${top.intent} and ${second.intent}` };
+    return {
+      ...verdict,
+      human: `Too close to call between ${top.intent} and ${second.intent}`,
+      close: [top.intent, second.intent],
+    };
   }
   if (second.intent !== 'other' && strongestRule(second.intent, matched) >= SECOND_QUESTION_RULE_WEIGHT) {
     // A decisive phrase for a second named intent: two questions in one, and one reply would answer only one.
@@ -284,11 +306,16 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
   return verdict;
 }
 
+/** One intent and one confidence from both readers; `human` says why a person answers whatever comes next. */
+interface Combined {
+  intent: SupportIntent;
+  confidence: number;
+  how: string;
+  human?: string;
+}
+
 /** Combines the rules and the model into one intent and one confidence; unsure means a person. */
-function combine(
-  rules: RuleVerdict,
-  model: ModelPrediction,
-): { intent: SupportIntent; confidence: number; how: string; human?: string } {
+function combine(rules: RuleVerdict, model: ModelPrediction): Combined {
   const modelSays = `model: ${model.intent} ${model.probability.toFixed(2)} (${model.words.map((w) => `"${w}"`).join(', ') || 'no telling word'})`;
   if (rules.silent) {
     if (model.intent === 'other') return { intent: 'other', confidence: 0, how: `${rules.silent}; ${modelSays}` };
@@ -320,6 +347,21 @@ function combine(
     intent: rules.intent,
     confidence: rules.confidence * (1 - MODEL_DISSENT_WEIGHT * (model.probability - modelForRules)),
     how: `rules and model disagree; ${rules.line}; ${modelSays}`,
+  };
+}
+
+/**
+ * Two named intents too close for the rules: the model may pick one of those two when it is sure of it
+ * (MODEL_TIE_BREAK_MIN); otherwise, or when `other` is one of them, the rules' "a person" stands.
+ */
+function tieBreak(rules: RuleVerdict, model: ModelPrediction): Combined | undefined {
+  if (!rules.close || rules.close.includes('other')) return undefined;
+  if (!rules.close.includes(model.intent) || model.probability < MODEL_TIE_BREAK_MIN) return undefined;
+  const words = model.words.map((w) => `"${w}"`).join(', ') || 'no telling word';
+  return {
+    intent: model.intent,
+    confidence: model.probability * MODEL_ONLY_FACTOR,
+    how: `${rules.line}, too close for the rules, the model chose ${model.intent}; model: ${model.intent} ${model.probability.toFixed(2)} (${words})`,
   };
 }
 
@@ -362,8 +404,13 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   // The model reads the topic (cancelled), the complaint phrase reads what the member asks about it: its vote
   // for cancellation is a vote for the status answer here.
   const heard = cancellationComplaint ? asStatusQuestion(prediction) : prediction;
-  const combined = rules.human
-    ? { intent: rules.intent, confidence: rules.confidence, how: rules.line }
+  const combined: Combined = rules.human
+    ? (tieBreak(rules, heard) ?? {
+        intent: rules.intent,
+        confidence: rules.confidence,
+        how: rules.line,
+        human: rules.human,
+      })
     : combine(rules, heard);
   let { intent } = combined;
   const confidence = round2(combined.confidence);
@@ -385,8 +432,8 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
     // The member says they paid, our records give no access: neither the status nor a sign-in link settles it.
     return decide('human', `Paid but locked out (${said}) while our records give no access: a person checks`);
   }
-  if (rules.human) return decide('human', rules.human);
-  if (disputed && (ruled.intent === 'billing' || ruled.intent === 'cancellation')) {
+  if (rules.human && combined.human) return decide('human', combined.human);
+  if (disputed && [ruled.intent, intent].some((i) => i === 'billing' || i === 'cancellation')) {
     intent = 'billing';
     return decide('human', `A complaint about a charge ("${disputed}"): a person looks at it (and refunds)`);
   }
@@ -405,6 +452,10 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
     if (!member) return decide('human', 'A complaint about a cancellation from an unknown sender');
     why = `A complaint about a cancellation ("${complaint}"), answered with the membership status`;
   }
+  // The right topic is not always the right answer: a follow-up, a demand, an account or invoice change, a plan
+  // question or a sign-in fault needs a person whatever the intent's reply says.
+  const person = needsPerson(sentences, intent);
+  if (person) return decide('human', `Needs a person although the intent is clear, ${person.why} ("${person.phrase}")`);
   const threshold = input.minAutoReplyConfidence ?? DEFAULT_AUTO_REPLY_MIN_CONFIDENCE;
   if (confidence < threshold) {
     return decide(
