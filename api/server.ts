@@ -13,6 +13,7 @@ import { createApiKeyCheck } from './auth/api-key';
 import { crmSection } from './crm-section';
 import { intercomWebhookRouter } from './routes/intercom-webhook';
 import { messengerRouter } from './routes/messenger';
+import { startStripeRedrive } from './stripe-redrive';
 import { supportRequestsRouter } from './routes/support';
 import { supportSection } from './support-section';
 import type { SupportIntakeDeps } from './support-intake';
@@ -26,7 +27,7 @@ export interface ApiServer {
 
 export async function startApiServer(
   config: Pick<Config, 'nodeEnv' | 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl' | 'security'> &
-    Partial<Pick<Config, 'intercom'>>,
+    Partial<Pick<Config, 'intercom' | 'containment'>>,
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
   const hasApiKey = createApiKeyCheck(config.security.apiKeys);
@@ -82,14 +83,20 @@ export async function startApiServer(
   // Stripe keeps connections alive between deliveries; keep the socket longer than typical proxies.
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
+  const redrive = startStripeRedrive(
+    { db: deps.db, temporal: deps.temporal, taskQueue: config.temporal.taskQueue, log: deps.log, metrics, stripe: deps.stripe },
+    config.containment?.redriveEveryMs ?? 0,
+  );
   return {
     server,
     port,
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await redrive.stop();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

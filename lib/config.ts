@@ -108,6 +108,9 @@ export const envSchema = z
     /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     ...securityEnvShape,
+    // ---- Failure containment (README "Failure containment") ----
+    /** How often the API hands off Stripe events that were verified but never handed off (0 turns the sweep off). */
+    STRIPE_REDRIVE_EVERY: durationMs.default(ms('1 minute')),
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -152,6 +155,8 @@ export interface Config {
   support: { loginUrl?: string; cancelPath?: string; rateLimitPerMinute: number; autoReplyMinConfidence?: number };
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
+  /** Failure containment: re-drive sweep, deadlines of effects and queries. */
+  containment: { redriveEveryMs: number };
 }
 
 export class ConfigError extends Error {
@@ -218,5 +223,6 @@ export function loadConfig(
     },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    containment: { redriveEveryMs: e.STRIPE_REDRIVE_EVERY },
   };
 }

@@ -56,6 +56,21 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * gRPC status codes with which Temporal refuses a call's input for good: INVALID_ARGUMENT, FAILED_PRECONDITION,
+ * OUT_OF_RANGE. Not NOT_FOUND or PERMISSION_DENIED: a missing namespace or a revoked key is fixed by configuration,
+ * after which a retry gets through.
+ */
+const REFUSAL_GRPC = new Set([3, 9, 11]);
+
+/** Whether Temporal refused the call as invalid (a retry of the same call would be refused again). */
+export function isTemporalRefusal(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isGrpcServiceError(e)) return REFUSAL_GRPC.has(e.code);
+  }
+  return false;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -31,6 +31,18 @@ export function createMetrics() {
       labelNames: ['outcome', 'code'] as const,
       registers: [registry],
     }),
+    eventsSetAside: new Counter({
+      name: 'memberops_stripe_events_set_aside_total',
+      help: 'Verified Stripe events kept but set aside for a person: unreadable (a shape memberops does not know) or handoff_refused (Temporal refused the input)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    eventsRedriven: new Counter({
+      name: 'memberops_stripe_events_redriven_total',
+      help: 'Events verified but not handed off that the re-drive sweep handed off (handed_off), found Temporal still unavailable (failed) or set aside (set_aside)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     apiVersionMismatch: new Counter({
       name: 'memberops_stripe_api_version_mismatch_total',
       help: 'Stripe events whose api_version differs from the one memberops was written for',
@@ -68,6 +80,7 @@ export function createMetrics() {
   };
   // Series the alerts compute increase() over start at 0: the first failure after a restart must count as one.
   for (const [outcome, code] of DELIVERY_SERIES) metrics.webhookDeliveries.inc({ outcome, code }, 0);
+  for (const reason of ['unreadable', 'handoff_refused']) metrics.eventsSetAside.inc({ reason }, 0);
   return metrics;
 }
 
