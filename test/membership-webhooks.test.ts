@@ -250,6 +250,32 @@ describe('reading membership', () => {
     expect((await h.get('/members/cus_x/access?consistency=maybe')).status).toBe(400);
   });
 
+  it('grants access by app user id when any of its Stripe customers has access, whichever changed last', async () => {
+    const appUserId = `app-user-${Date.now()}`;
+    const paying = newMember();
+    const abandoned = newMember();
+    await deliver(
+      stripeEvent('checkout.session.completed', paying, { object: { client_reference_id: appUserId, payment_status: 'paid' } }),
+    );
+    await h.waitForStatus(paying.customerId, 'active');
+    // A second checkout under the same app user creates another customer, which then ends without access (later).
+    await deliver(
+      stripeEvent('checkout.session.completed', abandoned, { object: { client_reference_id: appUserId, payment_status: 'paid' } }),
+      stripeEvent('customer.subscription.deleted', abandoned, { object: { status: 'canceled' } }),
+    );
+    await h.waitForStatus(abandoned.customerId, 'canceled');
+    const access = await h.get(`/members/${appUserId}/access`);
+    expect(access).toEqual({ status: 200, body: expect.objectContaining({ status: 'active', allowed: true }) });
+    expect((await h.get(`/members/${appUserId}`)).body).toMatchObject({ memberId: paying.customerId, allowed: true });
+    // The customer's own id still answers for that customer alone.
+    expect((await h.get(`/members/${abandoned.customerId}/access`)).body).toMatchObject({ allowed: false });
+
+    // Once no customer has access, the most recent one answers.
+    await deliver(stripeEvent('customer.subscription.deleted', paying, { object: { status: 'canceled' } }));
+    await h.waitForStatus(paying.customerId, 'canceled');
+    expect((await h.get(`/members/${appUserId}/access`)).body).toMatchObject({ allowed: false, status: 'canceled' });
+  });
+
   it('answers health and readiness with the worker polling', async () => {
     expect((await h.get('/healthz')).body).toEqual({ status: 'ok' });
     const ready = await waitFor(async () => {
