@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { createBillingPortalUrl } from '../lib/billing-portal';
 import type { Db } from '../lib/db';
+import { capText, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS } from '../lib/free-text';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { classifySupportRequest, type RuleMatch, type SupportClassification } from '../lib/support/classifier';
@@ -105,6 +106,12 @@ export async function processSupportMessage(
   msg: SupportMessage,
 ): Promise<SupportIntakeResult> {
   const { db, log } = deps;
+  // Whatever door it came through, the classifier never reads more than this (no request can stall the event loop).
+  msg = {
+    ...msg,
+    body: capText(msg.body, MAX_MESSAGE_CHARS),
+    subject: msg.subject === undefined ? undefined : capText(msg.subject, MAX_SUBJECT_CHARS),
+  };
   const earlier = await findByDedupeKey(db, msg.dedupeKey);
   if (earlier) return handOff(deps, earlier, true);
 

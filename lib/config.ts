@@ -111,6 +111,8 @@ export const envSchema = z
     // ---- Failure containment (README "Failure containment") ----
     /** How often the API hands off Stripe events that were verified but never handed off (0 turns the sweep off). */
     STRIPE_REDRIVE_EVERY: durationMs.default(ms('1 minute')),
+    /** PostgreSQL statement_timeout of every pooled connection (API and worker); 0 turns it off. */
+    PG_STATEMENT_TIMEOUT: durationMs.default(ms('15s')),
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -156,7 +158,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
   /** Failure containment: re-drive sweep, deadlines of effects and queries. */
-  containment: { redriveEveryMs: number };
+  containment: { redriveEveryMs: number; statementTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -223,6 +225,6 @@ export function loadConfig(
     },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    containment: { redriveEveryMs: e.STRIPE_REDRIVE_EVERY },
+    containment: { redriveEveryMs: e.STRIPE_REDRIVE_EVERY, statementTimeoutMs: e.PG_STATEMENT_TIMEOUT },
   };
 }

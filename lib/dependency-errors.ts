@@ -22,11 +22,12 @@ export class DependencyUnavailableError extends Error {
 
 /**
  * SQLSTATE classes and codes of a server that cannot serve now: 08 connection exception, 53 insufficient resources
- * (too many connections, out of memory or disk), 57P01-57P05 shutdown, crash recovery, idle-session or cannot-connect.
+ * (too many connections, out of memory or disk), 57P01-57P05 shutdown, crash recovery, idle-session or cannot-connect,
+ * 57014 a statement cancelled by the statement timeout (an overloaded or locked server: retry later).
  */
 function isUnavailableSqlState(code: string | undefined): boolean {
   if (!code) return false;
-  return code.startsWith('08') || code.startsWith('53') || /^57P0[1-5]$/.test(code);
+  return code.startsWith('08') || code.startsWith('53') || /^57P0[1-5]$/.test(code) || code === '57014';
 }
 
 /**

@@ -120,7 +120,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const log = createLogger({ level: config.logLevel, name: 'test', destination: opts.logDestination });
   // Core's reconnect warnings are expected noise in outage tests; errors still show.
   installTemporalRuntime(createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'error', name: 'temporal' }), 'ERROR');
-  const db = createDb(config.databaseUrl as string);
+  const db = createDb(config.databaseUrl as string, { statementTimeoutMs: config.containment.statementTimeoutMs });
   await migrate(db);
   const connection = await Connection.connect({ address: config.temporal.address as string });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
