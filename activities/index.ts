@@ -8,6 +8,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { WorkerSettings } from '../workflows/membership';
 import { createCrmSyncActivities } from './crm-sync';
+import { createEffectFailureActivities } from './effect-failures';
 import { createLogMessages } from './intercom/messages';
 import type { IntercomWorkspace } from './intercom/workspace';
 import { createNotifierActivities } from './notifier';
@@ -17,7 +18,8 @@ import { createSupportActivities } from './support';
 
 export interface ActivityDeps {
   db: Db;
-  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> & {
+  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> &
+    Partial<Pick<Config, 'containment'>> & {
     intercom?: Pick<Config['intercom'], 'accessToken' | 'supportTeamId'>;
   };
   log: Logger;
@@ -33,13 +35,19 @@ export function createActivities({ db, config, log, stripe, intercom }: Activity
   return {
     /** The worker's current dunning policy and feature switches (a local activity: recorded, not re-read on replay). */
     async loadWorkerSettings(): Promise<WorkerSettings> {
-      return { dunning: config.dunning, crmEnabled, historyLimit: config.memberHistoryLimit };
+      return {
+        dunning: config.dunning,
+        crmEnabled,
+        historyLimit: config.memberHistoryLimit,
+        effectDeadlineMs: config.containment?.effectDeadlineMs,
+      };
     },
     ...createProjectionActivities(db),
     ...createNotifierActivities({ db, log, messages, stripe, billingPortalReturnUrl: config.billingPortalReturnUrl }),
     ...createStripeActivities({ stripe, log }),
     ...createSupportActivities({ db, log, messages, intercom, supportTeamId: config.intercom?.supportTeamId }),
     ...createCrmSyncActivities({ db, log, intercom }),
+    ...createEffectFailureActivities({ db, log }),
   };
 }
 

@@ -113,6 +113,8 @@ export const envSchema = z
     STRIPE_REDRIVE_EVERY: durationMs.default(ms('1 minute')),
     /** PostgreSQL statement_timeout of every pooled connection (API and worker); 0 turns it off. */
     PG_STATEMENT_TIMEOUT: durationMs.default(ms('15s')),
+    /** How long a member effect (notice, CRM sync, Stripe call) is retried before it is recorded as failed; 0: forever. */
+    EFFECT_RETRY_DEADLINE: durationMs.default(ms('24 hours')),
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -158,7 +160,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
   /** Failure containment: re-drive sweep, deadlines of effects and queries. */
-  containment: { redriveEveryMs: number; statementTimeoutMs: number };
+  containment: { redriveEveryMs: number; statementTimeoutMs: number; effectDeadlineMs: number };
 }
 
 export class ConfigError extends Error {
@@ -225,6 +227,10 @@ export function loadConfig(
     },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    containment: { redriveEveryMs: e.STRIPE_REDRIVE_EVERY, statementTimeoutMs: e.PG_STATEMENT_TIMEOUT },
+    containment: {
+      redriveEveryMs: e.STRIPE_REDRIVE_EVERY,
+      statementTimeoutMs: e.PG_STATEMENT_TIMEOUT,
+      effectDeadlineMs: e.EFFECT_RETRY_DEADLINE,
+    },
   };
 }

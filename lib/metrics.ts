@@ -139,6 +139,15 @@ export function workerMetrics() {
           labelNames: ['stage'] as const,
         }),
     ),
+    effectFailures: once(
+      'memberops_effect_failures_total',
+      () =>
+        new Counter({
+          name: 'memberops_effect_failures_total',
+          help: 'Member effects that gave up after their retry deadline (EFFECT_RETRY_DEADLINE) or a non-retryable failure, by lane (notify, crm, stripe); each raised one founder alert',
+          labelNames: ['lane'] as const,
+        }),
+    ),
     projectionWrites: once(
       'memberops_projection_writes_total',
       () =>
@@ -151,6 +160,7 @@ export function workerMetrics() {
   // Exported at 0 from start-up so that increase() sees the first failure or cycle after a restart.
   for (const outcome of ['sent', 'failed', 'permanently_failed']) metrics.notices.inc({ outcome }, 0);
   for (const stage of ['started', 'recovered', 'exhausted']) metrics.dunningCycles.inc({ stage }, 0);
+  for (const lane of ['notify', 'crm', 'stripe']) metrics.effectFailures.inc({ lane }, 0);
   return metrics;
 }
 
