@@ -117,7 +117,13 @@ it('replays a month of 100 members through a worker kill and a Temporal restart 
     ['temporal-restart', true],
   ]);
   expect(report.webhooks.gaveUp).toBe(0);
-  expect(report.check).toMatchObject({ mismatches: 0, lostEvents: 0, duplicatedEffects: 0, disagreements: 0 });
+  expect(report.check).toMatchObject({
+    mismatches: 0,
+    lostEvents: 0,
+    wrongStatuses: 0,
+    duplicatedEffects: 0,
+    disagreements: 0,
+  });
   // Every delivery of the plan went out and was acknowledged (duplicates included).
   expect(report.webhooks.acked).toBe(report.events.deliveries);
 });

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { findOrBuildTemporalCli } from '../tools/testkit/temporal-cli';
 import { TemporalDevServer } from '../tools/testkit/temporal-dev-server';
-import { startHarness, type Harness } from './helpers/harness';
+import { DependencyUnavailableError } from '../lib/dependency-errors';
+import { createDb, type Db } from '../lib/db';
+import { startHarness, testEnv, type Harness } from './helpers/harness';
 import { newMember, stripeEvent } from '../tools/testkit/stripe-events';
 import { waitFor } from './helpers/wait-for';
 
@@ -76,5 +78,41 @@ describe('a hand-off Temporal refuses', () => {
     expect(await outcomeOf(h, e.id)).toBe('set_aside');
     const metrics = await h.fetch('/metrics').then((res) => res.text());
     expect(metrics).toMatch(/memberops_stripe_events_set_aside_total\{reason="handoff_refused"\} [1-9]/);
+  });
+});
+
+describe('PostgreSQL blinking between the hand-off and its bookkeeping write', () => {
+  let h: Harness;
+  let apiDb: Db;
+  let blinks = 0;
+  beforeAll(async () => {
+    apiDb = createDb(testEnv().databaseUrl);
+    // The API's database loses the write that records a hand-off, the way a connection dropped at that moment does.
+    const blinking: Db = Object.create(apiDb) as Db;
+    blinking.query = (text, params) => {
+      if (blinks > 0 && text.includes("outcome = 'handed_off'")) {
+        blinks -= 1;
+        return Promise.reject(new DependencyUnavailableError('postgres', 'PostgreSQL unavailable: connection terminated'));
+      }
+      return apiDb.query(text, params);
+    };
+    h = await startHarness({ env: { STRIPE_REDRIVE_EVERY: '300ms' }, appDeps: { db: blinking } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await apiDb?.close();
+  });
+
+  it('ends with the event handed off, applied once', async () => {
+    const m = newMember();
+    const e = stripeEvent('customer.subscription.created', m, { object: { status: 'active' } });
+    blinks = 1;
+    expect(await h.post(e)).toEqual({ status: 200, body: expect.objectContaining({ outcome: 'handed_off' }) });
+    expect(blinks).toBe(0);
+    await waitFor(async () => ((await outcomeOf(h, e.id)) === 'handed_off' ? true : undefined), {
+      description: 'the lost bookkeeping write to land',
+    });
+    const member = await h.waitForStatus(m.customerId, 'active');
+    expect(member.transitions).toHaveLength(1);
   });
 });
