@@ -279,7 +279,7 @@ describe('reading membership', () => {
   it('answers health and readiness with the worker polling', async () => {
     expect((await h.get('/healthz')).body).toEqual({ status: 'ok' });
     const ready = await waitFor(async () => {
-      const r = await h.get('/readyz');
+      const r = await h.get('/readyz?include=worker');
       return r.status === 200 ? r.body : undefined;
     });
     expect(ready.checks).toMatchObject({ postgres: { ok: true }, temporal: { ok: true }, worker: { ok: true } });
