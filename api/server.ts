@@ -16,7 +16,7 @@ import { messengerRouter } from './routes/messenger';
 import { startStripeRedrive } from './stripe-redrive';
 import { supportRequestsRouter } from './routes/support';
 import { supportSection } from './support-section';
-import type { SupportIntakeDeps } from './support-intake';
+import { redriveSupportRequests, type SupportIntakeDeps } from './support-intake';
 
 export interface ApiServer {
   server: Server;
@@ -101,6 +101,7 @@ export async function startApiServer(
   const redrive = startStripeRedrive(
     { db: deps.db, temporal: deps.temporal, taskQueue: config.temporal.taskQueue, log: deps.log, metrics, stripe: deps.stripe },
     config.containment?.redriveEveryMs ?? 0,
+    (quietForMs) => redriveSupportRequests(support, quietForMs),
   );
   return {
     server,

@@ -36,16 +36,25 @@ export async function redriveStripeEvents(deps: ProcessDeps, quietForMs: number)
   return { handedOff };
 }
 
-/** Runs the sweep every `everyMs` (never two passes at once) until stopped; 0 turns it off. */
-export function startStripeRedrive(deps: ProcessDeps, everyMs: number): { stop(): Promise<void> } {
+/**
+ * Runs the sweep every `everyMs` (never two passes at once) until stopped; 0 turns it off. Support requests recorded
+ * but not handed off (`support`) are picked up by the same pass.
+ */
+export function startStripeRedrive(
+  deps: ProcessDeps,
+  everyMs: number,
+  support?: (quietForMs: number) => Promise<unknown>,
+): { stop(): Promise<void> } {
   if (everyMs <= 0) return { stop: async () => undefined };
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
       // Events quiet for one interval: a delivery still being answered is not raced (a race would be harmless).
-      redriveStripeEvents(deps, everyMs).catch((err: unknown) => {
-        deps.log.warn({ err: errorMessage(err) }, 'Stripe event re-drive pass failed; the next pass tries again');
-      }),
+      redriveStripeEvents(deps, everyMs)
+        .then(() => support?.(everyMs))
+        .catch((err: unknown) => {
+          deps.log.warn({ err: errorMessage(err) }, 're-drive pass failed; the next pass tries again');
+        }),
     );
   }, everyMs);
   timer.unref();

@@ -295,6 +295,21 @@ function billingPortalUrl(deps: SupportIntakeDeps, customer: string, requestId: 
 }
 
 /** Starts the request's workflow unless an earlier delivery did; the answer waits for the start. */
+/**
+ * Requests recorded but never handed to their workflow (Temporal was down, or the process stopped in between),
+ * quiet for `olderThanMs`, handed off again by the re-drive sweep; a start that already happened is not repeated.
+ */
+export async function redriveSupportRequests(deps: SupportIntakeDeps, olderThanMs: number): Promise<number> {
+  const rows = await deps.db.query<StoredRequest>(
+    `SELECT ${STORED_COLUMNS} FROM support_requests
+      WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+      ORDER BY created_at LIMIT 100`,
+    [olderThanMs],
+  );
+  for (const row of rows) await handOff(deps, row, true);
+  return rows.length;
+}
+
 async function handOff(deps: SupportIntakeDeps, row: StoredRequest, duplicate: boolean): Promise<SupportIntakeResult> {
   if (!row.handed_off_at) {
     const input: SupportWorkflowInput = {

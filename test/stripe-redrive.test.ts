@@ -11,6 +11,7 @@ import { DependencyUnavailableError } from '../lib/dependency-errors';
 import { createDb, type Db } from '../lib/db';
 import { startHarness, testEnv, type Harness } from './helpers/harness';
 import { newMember, stripeEvent } from '../tools/testkit/stripe-events';
+import { supportWorkflowId } from '../workflows/support-messages';
 import { waitFor } from './helpers/wait-for';
 
 jest.setTimeout(120_000);
@@ -55,6 +56,33 @@ describe('with its own Temporal server', () => {
     });
     const metrics = await h.fetch('/metrics').then((r) => r.text());
     expect(metrics).toMatch(/memberops_stripe_events_redriven_total\{outcome="handed_off"\} [1-9]/);
+  });
+  it('picks up a support request left half handed-off while Temporal was down', async () => {
+    await server.stop();
+    const res = await h.fetch('/support/requests', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.0.1' },
+      body: JSON.stringify({ email: `drain-${Date.now()}@example.test`, body: 'Can you send me my receipt for March?' }),
+    });
+    expect(res.status).toBe(503);
+    const [row] = await h.db.query<{ id: string; handed_off_at: Date | null }>(
+      'SELECT id, handed_off_at FROM support_requests ORDER BY created_at DESC LIMIT 1',
+    );
+    expect(row?.handed_off_at).toBeNull();
+
+    await server.restart();
+    await waitFor(
+      async () => {
+        const [r] = await h.db.query<{ handed_off_at: Date | null }>(
+          'SELECT handed_off_at FROM support_requests WHERE id = $1',
+          [row?.id],
+        );
+        return r?.handed_off_at ? true : undefined;
+      },
+      { timeoutMs: 60_000, description: 'the sweep to start the support workflow' },
+    );
+    const described = await h.temporal.workflow.getHandle(supportWorkflowId(row?.id as string)).describe();
+    expect(described.type).toBe('supportRequestWorkflow');
   });
 });
 
