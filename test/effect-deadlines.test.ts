@@ -3,7 +3,10 @@
  * then is recorded as failed with one founder alert and its lane moves on (a long Intercom outage compressed to
  * seconds); a TypeError in workflow code fails the workflow task instead of dropping the effect.
  */
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createIntercomWorkspace } from '../activities/intercom/workspace';
@@ -108,6 +111,17 @@ describe('an Intercom outage longer than the effect deadline', () => {
     expect(alerts).toEqual([{ kind: 'effect_failed' }]);
     const metrics = await h.fetch('/metrics').then((r) => r.text());
     expect(metrics).toMatch(/memberops_effect_failures_total\{lane="notify"\} [1-9]/);
+ 
+    // The path of an effect that gave up is deterministic; `UPDATE_HISTORIES=1` keeps it in test/histories, which
+    // test/replay.test.ts replays against every later version of the workflow.
+    const history = await h.temporal.workflow.getHandle(memberWorkflowId(m.customerId)).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+    if (process.env['UPDATE_HISTORIES'] === '1') {
+      writeFileSync(
+        path.join(__dirname, 'histories', 'effect-gave-up.effect-deadline.json'),
+        JSON.stringify(JSON.parse(historyToJSON(history)), null, 1),
+      );
+    }
   });
 });
 
