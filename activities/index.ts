@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger';
 import type { WorkerSettings } from '../workflows/membership';
 import { createBackfillActivities } from './backfill';
 import { createCrmSyncActivities } from './crm-sync';
+import { createEffectFailureActivities } from './effect-failures';
 import { createLogMessages } from './intercom/messages';
 import type { IntercomWorkspace } from './intercom/workspace';
 import { createNotifierActivities } from './notifier';
@@ -19,7 +20,8 @@ import { createSupportActivities } from './support';
 
 export interface ActivityDeps {
   db: Db;
-  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> & Partial<Pick<Config, 'console'>> & {
+  config: Pick<Config, 'dunning' | 'billingPortalReturnUrl' | 'memberHistoryLimit'> &
+    Partial<Pick<Config, 'console' | 'containment'>> & {
     reconcile?: Pick<Config['reconcile'], 'everyMs'>;
     intercom?: Pick<Config['intercom'], 'accessToken' | 'supportTeamId'>;
   };
@@ -41,6 +43,7 @@ export function createActivities({ db, config, log, stripe, intercom }: Activity
         crmEnabled,
         historyLimit: config.memberHistoryLimit,
         operatorMaxGraceExtensionMs: config.console?.maxGraceExtensionMs,
+        effectDeadlineMs: config.containment?.effectDeadlineMs,
       };
     },
     ...createProjectionActivities(db),
@@ -50,6 +53,7 @@ export function createActivities({ db, config, log, stripe, intercom }: Activity
     ...createCrmSyncActivities({ db, log, intercom }),
     ...createBackfillActivities({ db, stripe, log }),
     ...createReconcileActivities({ db, stripe, log, everyMs: config.reconcile?.everyMs ?? 3_600_000 }),
+    ...createEffectFailureActivities({ db, log }),
   };
 }
 

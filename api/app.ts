@@ -30,6 +30,8 @@ export interface AppDeps {
   stripe?: Stripe;
   memberSections?: MemberRouteDeps['sections'];
   readinessDetails?: () => Record<string, unknown>;
+  /** True once the API is draining (SIGTERM): /readyz answers 503. */
+  draining?: () => boolean;
   /** Extra routers (support intake, messenger) behind the API key, mounted before the error handler. */
   extraRouters?: express.Router[];
   /** Who may call what: webhooks and admin pages, the API key check, rate limits (api/surfaces.ts). */
@@ -44,7 +46,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', deps.trustProxy ?? 'loopback');
   app.use(helmet());
   const { surfaces } = deps;
-  app.use(healthRouter({ db: deps.db, temporal: deps.temporal, namespace: deps.namespace, taskQueue: deps.taskQueue, details: deps.readinessDetails, hasApiKey: surfaces.hasApiKey }));
+  app.use(healthRouter({ db: deps.db, temporal: deps.temporal, namespace: deps.namespace, taskQueue: deps.taskQueue, details: deps.readinessDetails, hasApiKey: surfaces.hasApiKey, draining: deps.draining }));
   app.use(stripeWebhookRouter(deps));
   for (const r of surfaces.webhooks) app.use(r);
   app.use('/members', memberRateLimit(surfaces.memberRateLimitPerMinute));

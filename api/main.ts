@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     log.fatal('npm run api needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides local ones)');
     process.exit(1);
   }
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { statementTimeoutMs: config.containment.statementTimeoutMs });
   await migrate(db);
   const temporal = await connectTemporalClient({
     ...temporalConnectionSettings(config.temporal),

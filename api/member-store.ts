@@ -23,11 +23,18 @@ export interface MembershipRow {
   projected_at: Date;
 }
 
-/** A member id is a Stripe customer id (`cus_…`) or the app's own user id. */
+/**
+ * Which row answers for a member id. A Stripe customer id names its own row. An app user id may map to several Stripe
+ * customers (a new checkout after a cancellation creates a new customer): any customer with access grants it, then the
+ * most recently changed one answers, so an abandoned second checkout never hides a paying first one.
+ */
+const MEMBER_ORDER = '(customer_id = $1) DESC, allowed DESC, state_updated_at DESC NULLS LAST, customer_id';
+
+/** A member id is a Stripe customer id (`cus_…`) or the app's own user id (see MEMBER_ORDER when it has several). */
 export async function findMembership(db: Db, memberId: string): Promise<MembershipRow | undefined> {
   const rows = await db.query<MembershipRow>(
     `SELECT * FROM memberships WHERE customer_id = $1 OR app_user_id = $1
-     ORDER BY (customer_id = $1) DESC, state_updated_at DESC NULLS LAST LIMIT 1`,
+     ORDER BY ${MEMBER_ORDER} LIMIT 1`,
     [memberId],
   );
   return rows[0];
@@ -40,7 +47,7 @@ export async function findAccess(
 ): Promise<Pick<MembershipRow, 'customer_id' | 'status' | 'allowed' | 'reason'> | undefined> {
   const rows = await db.query<Pick<MembershipRow, 'customer_id' | 'status' | 'allowed' | 'reason'>>(
     `SELECT customer_id, status, allowed, reason FROM memberships WHERE customer_id = $1 OR app_user_id = $1
-     ORDER BY (customer_id = $1) DESC, state_updated_at DESC NULLS LAST LIMIT 1`,
+     ORDER BY ${MEMBER_ORDER} LIMIT 1`,
     [memberId],
   );
   return rows[0];

@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { Db } from '../lib/db';
-import { DependencyUnavailableError, errorMessage } from '../lib/dependency-errors';
+import { DependencyUnavailableError, errorMessage, isTemporalRefusal } from '../lib/dependency-errors';
 import { classifyHttpFailure } from '../lib/http-failures';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
@@ -20,12 +20,20 @@ import {
 import type { membershipWorkflow } from '../workflows/membership';
 import { memberSummary } from '../workflows/temporal-ui';
 import {
-  customerOf,
+  alertSetAside,
+  markHandedOff,
+  markHandOffFailed,
+  markSetAside,
+  recordStripeEvent,
+  setEventOutcome,
+  setMemberEvent,
+} from './stripe-event-log';
+import {
   EXPECTED_STRIPE_API_VERSION,
-  normalizeStripeEvent,
-  objectIdOf,
+  readStripeEvent,
   type Normalized,
-  type StripeEventEnvelope,
+  type ReadEvent,
+  type StripeEventIdentity,
 } from './stripe-events';
 import { callTemporal } from './temporal-call';
 
@@ -43,9 +51,14 @@ export type ProcessResult =
   | { outcome: 'handed_off'; customerId: string }
   | { outcome: 'duplicate'; customerId: string | null }
   | { outcome: 'ignored_unhandled' }
-  | { outcome: 'unlinked'; reason: string };
+  | { outcome: 'unlinked'; reason: string }
+  | { outcome: 'set_aside'; reason: string };
 
-export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEnvelope): Promise<ProcessResult> {
+/**
+ * Records the verified event before anything else can fail, with what reading it gave; an event memberops cannot read
+ * is kept and set aside (200, counted, alerted) rather than refused, since no redelivery would read it any better.
+ */
+export async function processStripeEvent(deps: ProcessDeps, event: StripeEventIdentity): Promise<ProcessResult> {
   const { db, log, metrics } = deps;
   if (event.api_version && event.api_version !== EXPECTED_STRIPE_API_VERSION) {
     metrics.apiVersionMismatch.inc({ api_version: event.api_version });
@@ -55,43 +68,38 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
     );
   }
 
-  // Normalize first (pure): an event we cannot read is refused before anything is recorded.
-  let normalized: Normalized = normalizeStripeEvent(event);
-  const prior = await record(db, event);
-  if (prior.outcome === 'handed_off') {
+  let read: ReadEvent = readStripeEvent(event);
+  const prior = await recordStripeEvent(db, event, read);
+  if (prior.settled && !(prior.outcome === 'set_aside' && read.kind === 'member')) {
     metrics.webhookOutcomes.inc({ outcome: 'duplicate' });
+    if (prior.outcome === 'set_aside') return { outcome: 'set_aside', reason: prior.detail ?? 'set aside' };
     return { outcome: 'duplicate', customerId: prior.customerId };
   }
   countCheckout(metrics, event.type);
-  if (normalized.kind === 'needs_charge_lookup') normalized = await linkThroughCharge(deps, normalized);
+  if (read.kind === 'unreadable') return setAside(deps, event, null, 'unreadable', read.reason);
+  if (read.kind === 'needs_charge_lookup') {
+    read = await linkThroughCharge(deps, read);
+    if (read.kind === 'member') await setMemberEvent(db, read.event);
+  }
 
-  if (normalized.kind === 'unhandled') {
-    await setOutcome(db, event.id, 'ignored_unhandled', null);
+  if (read.kind === 'unhandled') {
+    await setEventOutcome(db, event.id, 'ignored_unhandled', null);
     metrics.webhookOutcomes.inc({ outcome: 'ignored_unhandled' });
     return { outcome: 'ignored_unhandled' };
   }
-  if (normalized.kind === 'unlinked') {
-    await setOutcome(db, event.id, 'unlinked', normalized.reason);
+  if (read.kind === 'unlinked') {
+    await setEventOutcome(db, event.id, 'unlinked', read.reason);
     metrics.webhookOutcomes.inc({ outcome: 'unlinked' });
-    log.info(
-      { eventId: event.id, type: event.type, reason: normalized.reason },
-      'Stripe event recorded without a member',
-    );
-    return { outcome: 'unlinked', reason: normalized.reason };
+    log.info({ eventId: event.id, type: event.type, reason: read.reason }, 'Stripe event recorded without a member');
+    return { outcome: 'unlinked', reason: read.reason };
   }
 
-  if (normalized.kind !== 'member') throw new Error('unreachable: charge lookup already resolved');
-  const memberEvent = normalized.event;
-  await handOff(deps, memberEvent);
-  await db
-    .query(
-      `UPDATE stripe_events SET outcome = 'handed_off', handed_off_at = now(), customer_id = $2, outcome_detail = NULL WHERE id = $1`,
-      [event.id, memberEvent.customerId],
-    )
-    .catch((err: unknown) => {
-      // The workflow has the event (and deduplicates it): a lost bookkeeping write must not make Stripe retry.
-      log.warn({ eventId: event.id, err: errorMessage(err) }, 'could not record handoff outcome');
-    });
+  if (read.kind !== 'member') throw new Error('unreachable: charge lookup already resolved');
+  const memberEvent = read.event;
+  const handOff = await handOffMemberEvent(deps, memberEvent);
+  if (handOff.outcome === 'refused') {
+    return setAside(deps, event, memberEvent.customerId, 'handoff_refused', `hand-off refused by Temporal: ${handOff.reason}`);
+  }
   metrics.webhookOutcomes.inc({ outcome: 'handed_off' });
   return { outcome: 'handed_off', customerId: memberEvent.customerId };
 }
@@ -102,38 +110,27 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventEn
  */
 export const COUNTED_EVENT_TYPES = ['checkout.session.expired'] as const;
 
+/** Kept, answered 200, counted and alerted once: a person decides what becomes of it. */
+async function setAside(
+  deps: ProcessDeps,
+  event: StripeEventIdentity,
+  customerId: string | null,
+  kind: 'unreadable' | 'handoff_refused',
+  reason: string,
+): Promise<ProcessResult> {
+  if (kind === 'handoff_refused') await markSetAside(deps.db, event.id, reason);
+  deps.metrics.eventsSetAside.inc({ reason: kind });
+  deps.metrics.webhookOutcomes.inc({ outcome: 'set_aside' });
+  deps.log.error({ eventId: event.id, type: event.type, reason }, 'Stripe event set aside');
+  await alertSetAside(deps.db, event, customerId, reason);
+  return { outcome: 'set_aside', reason };
+}
+
 /** Checkout sessions end completed or expired; the first delivery of each counts (redeliveries returned above). */
 function countCheckout(metrics: Metrics, type: string): void {
   if (type !== 'checkout.session.completed' && type !== COUNTED_EVENT_TYPES[0]) return;
   metrics.checkoutsStarted.inc();
   if (type === 'checkout.session.completed') metrics.checkoutsCompleted.inc();
-}
-
-async function record(db: Db, event: StripeEventEnvelope): Promise<{ outcome: string; customerId: string | null }> {
-  const [row] = await db.query<{ outcome: string; customer_id: string | null }>(
-    `INSERT INTO stripe_events (id, type, created_at, customer_id, object_id, api_version, livemode)
-       VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7)
-       ON CONFLICT (id) DO UPDATE SET delivery_count = stripe_events.delivery_count + 1, last_received_at = now()
-       RETURNING outcome, customer_id`,
-    [
-      event.id,
-      event.type,
-      event.created,
-      customerOf(event),
-      objectIdOf(event),
-      event.api_version ?? null,
-      event.livemode ?? false,
-    ],
-  );
-  return { outcome: row?.outcome ?? 'received', customerId: row?.customer_id ?? null };
-}
-
-async function setOutcome(db: Db, eventId: string, outcome: string, detail: string | null): Promise<void> {
-  await db.query('UPDATE stripe_events SET outcome = $2, outcome_detail = $3 WHERE id = $1', [
-    eventId,
-    outcome,
-    detail,
-  ]);
 }
 
 /** A dispute names only its charge: find the customer in events we already have, then ask Stripe. */
@@ -179,18 +176,29 @@ export function signalMemberWorkflow(temporal: Client, taskQueue: string, event:
   });
 }
 
-async function handOff(deps: ProcessDeps, event: MemberEvent): Promise<void> {
+export type HandOffResult = { outcome: 'handed_off' } | { outcome: 'refused'; reason: string };
+
+/**
+ * Hands a recorded member event to its workflow and records that it did. Temporal unavailable: the row says `failed`
+ * (the sweep or a redelivery tries again) and a DependencyUnavailableError (503) is thrown. Temporal refusing the
+ * input for good (invalid argument): `refused`, which no retry would change. The bookkeeping write after a hand-off is
+ * best effort: the projection marks the events it applied, so a lost write does not leave a wrong status.
+ */
+export async function handOffMemberEvent(deps: ProcessDeps, event: MemberEvent): Promise<HandOffResult> {
   try {
     await callTemporal(deps.temporal, 'member workflow hand-off', () =>
       signalMemberWorkflow(deps.temporal, deps.taskQueue, event),
     );
   } catch (err) {
-    await deps.db
-      .query(
-        `UPDATE stripe_events SET outcome = 'failed', outcome_detail = $2 WHERE id = $1 AND outcome <> 'handed_off'`,
-        [event.eventId, 'Temporal unavailable; awaiting redelivery'],
-      )
-      .catch(() => undefined);
+    if (isTemporalRefusal(err)) return { outcome: 'refused', reason: errorMessage(err) };
+    await markHandOffFailed(deps.db, event.eventId, `hand-off failed: ${errorMessage(err)}`.slice(0, 500)).catch(
+      () => undefined,
+    );
     throw err;
   }
+  await markHandedOff(deps.db, event).catch((err: unknown) => {
+    // The workflow has the event (and deduplicates it): a lost bookkeeping write must not make Stripe retry.
+    deps.log.warn({ eventId: event.eventId, err: errorMessage(err) }, 'could not record handoff outcome');
+  });
+  return { outcome: 'handed_off' };
 }

@@ -1,6 +1,6 @@
 /** Starts the HTTP API on a port; used by `npm run api`, `npm start` and the tests. */
 import type { Client } from '@temporalio/client';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
 import type { Config } from '../lib/config';
@@ -14,20 +14,28 @@ import { createApiKeyCheck } from './auth/api-key';
 import { crmSection } from './crm-section';
 import { intercomWebhookRouter } from './routes/intercom-webhook';
 import { messengerRouter } from './routes/messenger';
+import { startStripeRedrive } from './stripe-redrive';
 import { supportRequestsRouter } from './routes/support';
 import { supportSection } from './support-section';
-import type { SupportIntakeDeps } from './support-intake';
+import { redriveSupportRequests, type SupportIntakeDeps } from './support-intake';
 
 export interface ApiServer {
   server: Server;
   port: number;
   url: string;
-  close(): Promise<void>;
+  /**
+   * Graceful drain: /readyz answers 503, no new connection is accepted, idle keep-alive connections close, and requests
+   * in flight finish (up to `drainMs`, default 10 s) before the remaining connections are cut.
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
 }
+
+/** How long a SIGTERM waits for requests in flight (Stripe and Intercom give a delivery a few seconds more). */
+export const DEFAULT_DRAIN_MS = 10_000;
 
 export async function startApiServer(
   config: Pick<Config, 'nodeEnv' | 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl' | 'security'> &
-    Partial<Pick<Config, 'intercom' | 'console'>>,
+    Partial<Pick<Config, 'intercom' | 'console' | 'containment'>>,
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
   const hasApiKey = createApiKeyCheck(config.security.apiKeys);
@@ -46,7 +54,9 @@ export async function startApiServer(
       billingPortalReturnUrl: config.billingPortalReturnUrl,
     },
   };
+  let draining = false;
   const app = createApp({
+    draining: () => draining,
     metrics,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -91,15 +101,33 @@ export async function startApiServer(
   });
   // Stripe keeps connections alive between deliveries; keep the socket longer than typical proxies.
   server.keepAliveTimeout = 65_000;
+  // While draining, a connection whose last response went out is idle: close it rather than wait for keep-alive.
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => {
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   const port = (server.address() as AddressInfo).port;
+  const redrive = startStripeRedrive(
+    { db: deps.db, temporal: deps.temporal, taskQueue: config.temporal.taskQueue, log: deps.log, metrics, stripe: deps.stripe },
+    config.containment?.redriveEveryMs ?? 0,
+    (quietForMs) => redriveSupportRequests(support, quietForMs),
+  );
   return {
     server,
     port,
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async ({ drainMs = DEFAULT_DRAIN_MS } = {}) => {
+      draining = true;
+      await redrive.stop();
+      await new Promise<void>((resolve) => {
+        // close() stops accepting and closes idle keep-alive connections; busy ones close after their response.
         server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+        server.closeIdleConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        cut.unref();
+        server.once('close', () => clearTimeout(cut));
+      });
+    },
   };
 }

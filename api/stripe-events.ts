@@ -15,16 +15,24 @@ const id = z.string().min(1).max(255);
 const ref = z.union([id, z.object({ id }).loose().transform((o) => o.id)]);
 const epoch = z.number().int().nonnegative();
 
-export const stripeEventEnvelope = z
+/**
+ * What makes a verified body a Stripe event memberops can keep: its id, type and time. Anything short of this is not an
+ * event (400); anything beyond it that memberops cannot read is kept and set aside (see `readStripeEvent`).
+ */
+export const stripeEventIdentity = z
   .object({
     id: id.regex(/^evt_/, 'is not an event id'),
     object: z.literal('event'),
-    type: z.string().min(1),
+    type: z.string().min(1).max(255),
     created: epoch,
-    api_version: z.string().nullish(),
-    livemode: z.boolean().optional(),
-    data: z.object({ object: z.record(z.string(), z.unknown()) }).loose(),
+    api_version: z.string().max(64).nullish().catch(null),
+    livemode: z.boolean().optional().catch(undefined),
   })
+  .loose();
+export type StripeEventIdentity = z.infer<typeof stripeEventIdentity>;
+
+export const stripeEventEnvelope = stripeEventIdentity
+  .extend({ data: z.object({ object: z.record(z.string(), z.unknown()) }).loose() })
   .loose();
 export type StripeEventEnvelope = z.infer<typeof stripeEventEnvelope>;
 
@@ -226,15 +234,38 @@ export function normalizeStripeEvent(event: StripeEventEnvelope): Normalized {
   return MAPPERS[event.type](base, event.data.object);
 }
 
-/** The customer an event names, if any, for the event log (also for types we do not handle). */
-export function customerOf(event: StripeEventEnvelope): string | null {
-  const c = event.data.object['customer'];
-  if (typeof c === 'string') return c;
-  if (c && typeof c === 'object' && typeof (c as { id?: unknown }).id === 'string') return (c as { id: string }).id;
-  return null;
+/** What a verified event is to memberops: normalized, or unreadable with the reason (it is then set aside, never lost). */
+export type ReadEvent = Normalized | { kind: 'unreadable'; reason: string };
+
+/** Reads a verified event's details. Pure, never throws: a shape memberops does not know becomes `unreadable`. */
+export function readStripeEvent(event: StripeEventIdentity): ReadEvent {
+  const envelope = stripeEventEnvelope.safeParse(event);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return { kind: 'unreadable', reason: `event ${issue?.path.join('.') || '(envelope)'}: ${issue?.message ?? 'invalid'}` };
+  }
+  try {
+    return normalizeStripeEvent(envelope.data);
+  } catch (err) {
+    if (err instanceof MalformedEventError) return { kind: 'unreadable', reason: err.message };
+    throw err;
+  }
 }
 
-export function objectIdOf(event: StripeEventEnvelope): string | null {
-  const v = event.data.object['id'];
-  return typeof v === 'string' ? v : null;
+function dataObject(event: StripeEventIdentity): Record<string, unknown> {
+  const data = (event as { data?: unknown }).data;
+  const obj = data && typeof data === 'object' ? (data as { object?: unknown }).object : undefined;
+  return obj && typeof obj === 'object' ? (obj as Record<string, unknown>) : {};
+}
+
+/** The customer an event names, if any, for the event log (also for types we do not handle or cannot read). */
+export function customerOf(event: StripeEventIdentity): string | null {
+  const c = dataObject(event)['customer'];
+  const value = typeof c === 'string' ? c : c && typeof c === 'object' ? (c as { id?: unknown }).id : undefined;
+  return typeof value === 'string' && value.length <= 255 ? value : null;
+}
+
+export function objectIdOf(event: StripeEventIdentity): string | null {
+  const v = dataObject(event)['id'];
+  return typeof v === 'string' && v.length <= 255 ? v : null;
 }

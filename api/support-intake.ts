@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { createBillingPortalUrl } from '../lib/billing-portal';
 import type { Db } from '../lib/db';
+import { capText, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS } from '../lib/free-text';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { classifySupportRequest, type RuleMatch, type SupportClassification } from '../lib/support/classifier';
@@ -105,6 +106,12 @@ export async function processSupportMessage(
   msg: SupportMessage,
 ): Promise<SupportIntakeResult> {
   const { db, log } = deps;
+  // Whatever door it came through, the classifier never reads more than this (no request can stall the event loop).
+  msg = {
+    ...msg,
+    body: capText(msg.body, MAX_MESSAGE_CHARS),
+    subject: msg.subject === undefined ? undefined : capText(msg.subject, MAX_SUBJECT_CHARS),
+  };
   const earlier = await findByDedupeKey(db, msg.dedupeKey);
   if (earlier) return handOff(deps, earlier, true);
 
@@ -288,6 +295,21 @@ function billingPortalUrl(deps: SupportIntakeDeps, customer: string, requestId: 
 }
 
 /** Starts the request's workflow unless an earlier delivery did; the answer waits for the start. */
+/**
+ * Requests recorded but never handed to their workflow (Temporal was down, or the process stopped in between),
+ * quiet for `olderThanMs`, handed off again by the re-drive sweep; a start that already happened is not repeated.
+ */
+export async function redriveSupportRequests(deps: SupportIntakeDeps, olderThanMs: number): Promise<number> {
+  const rows = await deps.db.query<StoredRequest>(
+    `SELECT ${STORED_COLUMNS} FROM support_requests
+      WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+      ORDER BY created_at LIMIT 100`,
+    [olderThanMs],
+  );
+  for (const row of rows) await handOff(deps, row, true);
+  return rows.length;
+}
+
 async function handOff(deps: SupportIntakeDeps, row: StoredRequest, duplicate: boolean): Promise<SupportIntakeResult> {
   if (!row.handed_off_at) {
     const input: SupportWorkflowInput = {

@@ -143,6 +143,13 @@ export const envSchema = z
     /** json (one object a line, for log shippers) or pretty (human-readable, needs the dev dependency pino-pretty). */
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     ...securityEnvShape,
+    // ---- Failure containment (README "Failure containment") ----
+    /** How often the API hands off Stripe events that were verified but never handed off (0 turns the sweep off). */
+    STRIPE_REDRIVE_EVERY: durationMs.default(ms('1 minute')),
+    /** PostgreSQL statement_timeout of every pooled connection (API and worker); 0 turns it off. */
+    PG_STATEMENT_TIMEOUT: durationMs.default(ms('15s')),
+    /** How long a member effect (notice, CRM sync, Stripe call) is retried before it is recorded as failed; 0: forever. */
+    EFFECT_RETRY_DEADLINE: durationMs.default(ms('24 hours')),
   })
   .superRefine((env, ctx) => {
     refineSecurity(env, ctx);
@@ -200,6 +207,8 @@ export interface Config {
   console: { temporalUiUrl?: string; maxGraceExtensionMs: number };
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
+  /** Failure containment: re-drive sweep, deadlines of effects and queries. */
+  containment: { redriveEveryMs: number; statementTimeoutMs: number; effectDeadlineMs: number };
 }
 
 export class ConfigError extends Error {
@@ -274,5 +283,10 @@ export function loadConfig(
     console: { temporalUiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''), maxGraceExtensionMs: e.OPERATOR_MAX_GRACE_EXTENSION },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    containment: {
+      redriveEveryMs: e.STRIPE_REDRIVE_EVERY,
+      statementTimeoutMs: e.PG_STATEMENT_TIMEOUT,
+      effectDeadlineMs: e.EFFECT_RETRY_DEADLINE,
+    },
   };
 }

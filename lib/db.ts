@@ -22,10 +22,18 @@ export interface Db {
   readonly pool: Pool;
 }
 
-export function createDb(url: string, opts: { max?: number; connectionTimeoutMillis?: number } = {}): Db {
+/** PG_STATEMENT_TIMEOUT's default: no query may hold a connection (and a caller) longer than this. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+
+export function createDb(
+  url: string,
+  opts: { max?: number; connectionTimeoutMillis?: number; statementTimeoutMs?: number } = {},
+): Db {
   const pool = new Pool({
     connectionString: url,
     max: opts.max ?? 10,
+    // Set per connection by the server: a query past it is cancelled (57014) and surfaces as PostgreSQL unavailable.
+    statement_timeout: opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     // Fail fast when PostgreSQL is down so webhooks answer 503 (Stripe retries) instead of hanging.
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
     idleTimeoutMillis: 30_000,
@@ -97,6 +105,8 @@ export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<str
   const applied: string[] = [];
   const client = await db.pool.connect();
   try {
+    // A migration (or waiting for another process's) may take longer than the pool's statement timeout.
+    await client.query('SET statement_timeout = 0');
     // Several processes (API and worker) may start together: one migrates, the others wait.
     await client.query('SELECT pg_advisory_lock(727274)');
     await client.query(

@@ -22,11 +22,12 @@ export class DependencyUnavailableError extends Error {
 
 /**
  * SQLSTATE classes and codes of a server that cannot serve now: 08 connection exception, 53 insufficient resources
- * (too many connections, out of memory or disk), 57P01-57P05 shutdown, crash recovery, idle-session or cannot-connect.
+ * (too many connections, out of memory or disk), 57P01-57P05 shutdown, crash recovery, idle-session or cannot-connect,
+ * 57014 a statement cancelled by the statement timeout (an overloaded or locked server: retry later).
  */
 function isUnavailableSqlState(code: string | undefined): boolean {
   if (!code) return false;
-  return code.startsWith('08') || code.startsWith('53') || /^57P0[1-5]$/.test(code);
+  return code.startsWith('08') || code.startsWith('53') || /^57P0[1-5]$/.test(code) || code === '57014';
 }
 
 /**
@@ -52,6 +53,21 @@ export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (isGrpcServiceError(e) && RETRYABLE_GRPC.has(e.code)) return true;
     if (networkCode(e) !== undefined) return true;
+  }
+  return false;
+}
+
+/**
+ * gRPC status codes with which Temporal refuses a call's input for good: INVALID_ARGUMENT, FAILED_PRECONDITION,
+ * OUT_OF_RANGE. Not NOT_FOUND or PERMISSION_DENIED: a missing namespace or a revoked key is fixed by configuration,
+ * after which a retry gets through.
+ */
+const REFUSAL_GRPC = new Set([3, 9, 11]);
+
+/** Whether Temporal refused the call as invalid (a retry of the same call would be refused again). */
+export function isTemporalRefusal(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isGrpcServiceError(e)) return REFUSAL_GRPC.has(e.code);
   }
   return false;
 }

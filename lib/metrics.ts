@@ -31,6 +31,18 @@ export function createMetrics() {
       labelNames: ['outcome', 'code'] as const,
       registers: [registry],
     }),
+    eventsSetAside: new Counter({
+      name: 'memberops_stripe_events_set_aside_total',
+      help: 'Verified Stripe events kept but set aside for a person: unreadable (a shape memberops does not know) or handoff_refused (Temporal refused the input)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    eventsRedriven: new Counter({
+      name: 'memberops_stripe_events_redriven_total',
+      help: 'Events verified but not handed off that the re-drive sweep handed off (handed_off), found Temporal still unavailable (failed) or set aside (set_aside)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     apiVersionMismatch: new Counter({
       name: 'memberops_stripe_api_version_mismatch_total',
       help: 'Stripe events whose api_version differs from the one memberops was written for',
@@ -68,6 +80,7 @@ export function createMetrics() {
   };
   // Series the alerts compute increase() over start at 0: the first failure after a restart must count as one.
   for (const [outcome, code] of DELIVERY_SERIES) metrics.webhookDeliveries.inc({ outcome, code }, 0);
+  for (const reason of ['unreadable', 'handoff_refused']) metrics.eventsSetAside.inc({ reason }, 0);
   return metrics;
 }
 
@@ -140,6 +153,15 @@ export function workerMetrics() {
           labelNames: ['stage'] as const,
         }),
     ),
+    effectFailures: once(
+      'memberops_effect_failures_total',
+      () =>
+        new Counter({
+          name: 'memberops_effect_failures_total',
+          help: 'Member effects that gave up after their retry deadline (EFFECT_RETRY_DEADLINE) or a non-retryable failure, by lane (notify, crm, stripe); each raised one founder alert',
+          labelNames: ['lane'] as const,
+        }),
+    ),
     projectionWrites: once(
       'memberops_projection_writes_total',
       () =>
@@ -152,6 +174,7 @@ export function workerMetrics() {
   // Exported at 0 from start-up so that increase() sees the first failure or cycle after a restart.
   for (const outcome of ['sent', 'failed', 'permanently_failed']) metrics.notices.inc({ outcome }, 0);
   for (const stage of ['started', 'recovered', 'exhausted']) metrics.dunningCycles.inc({ stage }, 0);
+  for (const lane of ['notify', 'crm', 'stripe']) metrics.effectFailures.inc({ lane }, 0);
   return metrics;
 }
 

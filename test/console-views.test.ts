@@ -22,7 +22,6 @@ describe('console pages', () => {
         },
       ],
       total: 1,
-      setAsideAvailable: true,
     };
     const html = renderPage(MembersListPage({ email: HOSTILE, csrfToken: HOSTILE, list, q: HOSTILE, page: 1 }));
     expect(html).not.toContain('<script>');

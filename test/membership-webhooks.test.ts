@@ -204,15 +204,41 @@ describe('webhook intake refuses what it cannot trust', () => {
     expect(await eventCount()).toBe(before);
   });
 
-  it('answers 400 and records nothing for a signed event whose object lacks what a handled type needs', async () => {
-    const before = await eventCount();
+  it.each([
+    ['an object that lacks what a handled type needs', (e: ReturnType<typeof activeSub>) => {
+      delete (e.data.object as Record<string, unknown>)['status'];
+    }],
+    ['a subscription status Stripe adds next year', (e: ReturnType<typeof activeSub>) => {
+      (e.data.object as Record<string, unknown>)['status'] = 'paused_for_review';
+    }],
+    ['an event without its data object', (e: ReturnType<typeof activeSub>) => {
+      (e as { data: unknown }).data = { previous_attributes: {} };
+    }],
+  ])('keeps a verified event it cannot read (%s): 200, set aside with its reason, counted and alerted', async (_name, change) => {
     const e = activeSub(newMember());
-    delete (e.data.object as Record<string, unknown>)['status'];
+    change(e);
+    const setAsideBefore = await setAsideCount();
     const r = await h.post(e);
-    expect(r.status).toBe(400);
-    expect(await eventCount()).toBe(before);
+    expect(r).toEqual({ status: 200, body: expect.objectContaining({ outcome: 'set_aside', reason: expect.any(String) }) });
+    const [row] = await h.db.query<{ outcome: string; outcome_detail: string }>(
+      'SELECT outcome, outcome_detail FROM stripe_events WHERE id = $1',
+      [e.id],
+    );
+    expect(row).toMatchObject({ outcome: 'set_aside', outcome_detail: expect.stringMatching(/status|data/) });
+    expect(await setAsideCount()).toBe(setAsideBefore + 1);
+    const alerts = await h.db.query('SELECT 1 FROM alerts WHERE key = $1', [`stripe-event-set-aside:${e.id}`]);
+    expect(alerts).toHaveLength(1);
+    // A redelivery changes nothing and raises no second alert.
+    expect((await h.post(e)).body).toMatchObject({ outcome: 'set_aside' });
+    expect(await h.db.query("SELECT 1 FROM alerts WHERE kind = 'stripe_event_set_aside' AND key = $1", [`stripe-event-set-aside:${e.id}`])).toHaveLength(1);
   });
 });
+
+async function setAsideCount(): Promise<number> {
+  const text = await h.fetch('/metrics').then((res) => res.text());
+  const m = /memberops_stripe_events_set_aside_total\{reason="unreadable"\} (\d+)/.exec(text);
+  return Number(m?.[1] ?? 0);
+}
 
 describe('reading membership', () => {
   it('answers 404 for an unknown member and 400 for a malformed id, never 500', async () => {
@@ -224,10 +250,36 @@ describe('reading membership', () => {
     expect((await h.get('/members/cus_x/access?consistency=maybe')).status).toBe(400);
   });
 
+  it('grants access by app user id when any of its Stripe customers has access, whichever changed last', async () => {
+    const appUserId = `app-user-${Date.now()}`;
+    const paying = newMember();
+    const abandoned = newMember();
+    await deliver(
+      stripeEvent('checkout.session.completed', paying, { object: { client_reference_id: appUserId, payment_status: 'paid' } }),
+    );
+    await h.waitForStatus(paying.customerId, 'active');
+    // A second checkout under the same app user creates another customer, which then ends without access (later).
+    await deliver(
+      stripeEvent('checkout.session.completed', abandoned, { object: { client_reference_id: appUserId, payment_status: 'paid' } }),
+      stripeEvent('customer.subscription.deleted', abandoned, { object: { status: 'canceled' } }),
+    );
+    await h.waitForStatus(abandoned.customerId, 'canceled');
+    const access = await h.get(`/members/${appUserId}/access`);
+    expect(access).toEqual({ status: 200, body: expect.objectContaining({ status: 'active', allowed: true }) });
+    expect((await h.get(`/members/${appUserId}`)).body).toMatchObject({ memberId: paying.customerId, allowed: true });
+    // The customer's own id still answers for that customer alone.
+    expect((await h.get(`/members/${abandoned.customerId}/access`)).body).toMatchObject({ allowed: false });
+
+    // Once no customer has access, the most recent one answers.
+    await deliver(stripeEvent('customer.subscription.deleted', paying, { object: { status: 'canceled' } }));
+    await h.waitForStatus(paying.customerId, 'canceled');
+    expect((await h.get(`/members/${appUserId}/access`)).body).toMatchObject({ allowed: false, status: 'canceled' });
+  });
+
   it('answers health and readiness with the worker polling', async () => {
     expect((await h.get('/healthz')).body).toEqual({ status: 'ok' });
     const ready = await waitFor(async () => {
-      const r = await h.get('/readyz');
+      const r = await h.get('/readyz?include=worker');
       return r.status === 200 ? r.body : undefined;
     });
     expect(ready.checks).toMatchObject({ postgres: { ok: true }, temporal: { ok: true }, worker: { ok: true } });

@@ -75,7 +75,7 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
       new CompiledProcess('worker-b', app, 'worker', env),
     ];
     await Promise.all([api, ...workers].map((p) => p.start()));
-    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, {
+    await waitFor(async () => (await fetch(`${apiUrl}/readyz?include=worker`)).ok, {
       timeoutMs: 60_000,
       description: 'the API ready',
     });
@@ -165,7 +165,7 @@ describe('production rehearsal: compiled API and two workers on a PostgreSQL-bac
     const restartStarted = Date.now();
     await server.restart();
     process.stderr.write(`[rehearsal] server restart ${Date.now() - restartStarted} ms\n`);
-    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, {
+    await waitFor(async () => (await fetch(`${apiUrl}/readyz?include=worker`)).ok, {
       timeoutMs: 30_000,
       description: 'the API ready',
     });

@@ -113,7 +113,7 @@ describe('API trust boundaries', () => {
   it('answers the public probes to strangers with the status only, and the checks to the app', async () => {
     expect(await call('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     const ready = await waitFor(async () => {
-      const r = await call('/readyz');
+      const r = await call('/readyz?include=worker');
       return r.status === 200 ? r.body : undefined;
     });
     expect(ready).toEqual({ status: 'ready' });

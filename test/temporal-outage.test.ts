@@ -41,7 +41,12 @@ it('answers 503 while Temporal is down, keeps serving reads, and processes the r
   const access = await h.get(`/members/${m.customerId}/access`);
   expect(access).toEqual({ status: 200, body: { memberId: m.customerId, status: 'active', allowed: true, reason: 'subscription active' } });
   expect((await h.get(`/members/${m.customerId}`)).status).toBe(200);
-  expect((await h.get('/readyz')).status).toBe(503);
+  // Ready for reads (the API's role), degraded for intake; a worker cannot be seen.
+  expect(await h.get('/readyz')).toEqual({
+    status: 200,
+    body: expect.objectContaining({ status: 'degraded', checks: expect.objectContaining({ temporal: expect.objectContaining({ ok: false }) }) }),
+  });
+  expect((await h.get('/readyz?include=worker')).status).toBe(503);
 
   await server.restart();
   // Stripe redelivers the same event (same id) after a 5xx.

@@ -165,7 +165,7 @@ async function main(): Promise<void> {
 
   const config = loadConfigOrExit();
   const log = entryLogger(config, 'memberops');
-  const db = createDb(config.databaseUrl as string);
+  const db = createDb(config.databaseUrl as string, { statementTimeoutMs: config.containment.statementTimeoutMs });
   stops.unshift(() => db.close());
   const applied = await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     log.fatal('npm run worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides local ones)');
     process.exit(1);
   }
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { statementTimeoutMs: config.containment.statementTimeoutMs });
   await migrate(db);
   const { worker, connection } = await buildWorker(config, db, log);
   const metrics =

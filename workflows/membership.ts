@@ -3,6 +3,7 @@
  * The pure state machine decides; this file only sequences inputs, timers and effects.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -29,13 +30,14 @@ import { nextDeadline } from './dunning-timers';
 import { initialState, toView, type Effect, type MemberState, type Outcome } from './member-state';
 import { reduce } from './reducer';
 import { billingHelpSignal } from './support-messages';
-import { Lane } from './lane';
 import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
 import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
 import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
 import { currentDetails } from './temporal-ui';
+import { effectActivities, recordFailedEffect } from './effects';
+import { Lane, throwLaneBugs } from './lane';
 
-/** Effect lanes (notices, Stripe, CRM) and support requests: retry transient failures without limit, with backoff. */
+/** Support requests: retry transient failures without limit, with backoff (member effects have a deadline: effects.ts). */
 export const unlimitedRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 
 const projectionOptions = {
@@ -47,10 +49,6 @@ const { projectMembership: projectMembershipActivity } = proxyActivities<Activit
 // A local activity: one marker instead of an activity task round trip per state change (14 → ~8 history events
 // per webhook in `npm run bench`), and a shorter ack-to-projection lag.
 const { projectMembership } = proxyLocalActivities<Activities>(projectionOptions);
-const { sendMemberNotice, cancelSubscriptionInStripe, syncCrmContact } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: unlimitedRetry,
-});
 const { loadWorkerSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s' });
 
 interface MembershipWorkflowInput {
@@ -91,22 +89,33 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     if (patched('projection-local-activity')) await projectMembership(input);
     else await projectMembershipActivity(input);
   });
-  const notices = new Lane<Extract<Effect, { type: 'notify' }>>('notify', (e) => sendMemberNotice(e));
-  const stripe = new Lane<Extract<Effect, { type: 'cancelInStripe' }>>('stripe', (e) =>
-    cancelSubscriptionInStripe({
-      subscriptionId: e.subscriptionId,
-      idempotencyKey: e.key,
-      customerId: state.customerId,
-    }),
+  // Effects retry until the worker's deadline, then are recorded as failed (one alert) and their lane moves on.
+  const effects = () => effectActivities(settings.effectDeadlineMs);
+  const gaveUp = (lane: string) => (e: { key: string }, failure: ActivityFailure) =>
+    recordFailedEffect(state.customerId, lane, e.key, failure);
+  const notices = new Lane<Extract<Effect, { type: 'notify' }>>(
+    'notify',
+    (e) => effects().sendMemberNotice(e),
+    gaveUp('notify'),
+  );
+  const stripe = new Lane<Extract<Effect, { type: 'cancelInStripe' }>>(
+    'stripe',
+    (e) =>
+      effects().cancelSubscriptionInStripe({
+        subscriptionId: e.subscriptionId,
+        idempotencyKey: e.key,
+        customerId: state.customerId,
+      }),
+    gaveUp('stripe'),
   );
   const crm = new Lane<Extract<Effect, { type: 'crmSync' }>>('crm', async (e) => {
     const view = toView(state);
-    const result = await syncCrmContact({ key: e.key, addTags: e.addTags, removeTags: e.removeTags, member: view });
+    const result = await effects().syncCrmContact({ key: e.key, addTags: e.addTags, removeTags: e.removeTags, member: view });
     if (result.contactId && result.contactId !== state.crmContactId) {
       state = { ...state, crmContactId: result.contactId, version: state.version + 1 };
       projection.pushCoalesced(state.version);
     }
-  });
+  }, gaveUp('crm'));
   const lanes = [projection, notices, stripe, crm];
 
   let published = { status: '', email: null as string | null, appUserId: null as string | null };
@@ -168,7 +177,11 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     if (!pending()) {
       // An operator action may move a deadline (grace extended, override set): wait again for the new one.
       const moved = (): boolean => earliestDeadline(nextDeadline(state), state)?.atMs !== deadline?.atMs;
-      const wake = (): boolean => pending() || moved() || (shouldContinueAsNew() && lanes.every((l) => l.idle()));
+      const wake = (): boolean =>
+        pending() ||
+        moved() ||
+        (shouldContinueAsNew() && lanes.every((l) => l.idle())) ||
+        lanes.some((l) => l.bug() !== undefined);
       if (!deadline) await condition(wake);
       else {
         const waitMs = deadline.atMs - Date.now();
@@ -176,6 +189,8 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
           await condition(wake, waitMs, { summary: `${deadline.timer} at ${new Date(deadline.atMs).toISOString()}` });
       }
     }
+    // A programming error in an effect fails the workflow task (Temporal retries it after the fix); never swallowed.
+    throwLaneBugs(lanes);
 
     while (queue.length > 0) {
       const event = queue.shift() as MemberEvent;
@@ -224,4 +239,6 @@ export type WorkerSettings = {
   historyLimit: number;
   /** OPERATOR_MAX_GRACE_EXTENSION; absent in settings recorded before the console. */
   operatorMaxGraceExtensionMs?: number;
+  /** EFFECT_RETRY_DEADLINE; absent in histories recorded before it existed (no deadline then). */
+  effectDeadlineMs?: number;
 };

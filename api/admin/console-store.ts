@@ -37,16 +37,6 @@ export interface MemberList {
   counts: Record<(typeof COUNTED_STATUSES)[number], number>;
   members: ListedMember[];
   total: number;
-  /** False when the "Stripe event set aside" filter cannot be applied (its column is not in this database yet). */
-  setAsideAvailable: boolean;
-}
-
-/** The column another feature adds for events set aside; the filter waits for it rather than guessing. */
-async function hasSetAsideColumn(db: Db): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 FROM information_schema.columns WHERE table_name = 'stripe_events' AND column_name = 'set_aside_at'`,
-  );
-  return rows.length > 0;
 }
 
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -57,7 +47,6 @@ export async function listMembers(
 ): Promise<MemberList> {
   const where: string[] = [];
   const params: unknown[] = [];
-  const setAsideAvailable = await hasSetAsideColumn(db);
   if (opts.q) {
     params.push(opts.q, `${escapeLike(opts.q.toLowerCase())}%`);
     where.push(
@@ -75,12 +64,11 @@ export async function listMembers(
     where.push(
       `EXISTS (SELECT 1 FROM support_requests r WHERE r.customer_id = m.customer_id AND r.outcome IN ('pending', 'escalated'))`,
     );
-  else if (f === 'event_set_aside') {
-    if (setAsideAvailable)
-      where.push(
-        `EXISTS (SELECT 1 FROM stripe_events e WHERE e.customer_id = m.customer_id AND e.set_aside_at IS NOT NULL)`,
-      );
-  } else if (f && (MEMBERSHIP_STATUSES as readonly string[]).includes(f)) {
+  else if (f === 'event_set_aside')
+    where.push(
+      `EXISTS (SELECT 1 FROM stripe_events e WHERE e.customer_id = m.customer_id AND e.set_aside_at IS NOT NULL)`,
+    );
+  else if (f && (MEMBERSHIP_STATUSES as readonly string[]).includes(f)) {
     params.push(f);
     where.push(`m.status = $${params.length}`);
   }
@@ -102,7 +90,7 @@ export async function listMembers(
   ]);
   const counts = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, 0])) as MemberList['counts'];
   for (const r of countRows) if (r.status in counts) counts[r.status as keyof typeof counts] = r.n;
-  return { counts, members, total: totalRows[0]?.n ?? 0, setAsideAvailable };
+  return { counts, members, total: totalRows[0]?.n ?? 0 };
 }
 
 export interface StripeEventRow {

@@ -1,6 +1,10 @@
 /**
- * GET /healthz (process alive) and GET /readyz (dependencies reachable, worker polling). Both are public: /readyz
- * tells strangers the status only; the checks (error text, host names) are for callers with an app API key.
+ * GET /healthz (process alive) and GET /readyz: readiness of the API's own role. The API serves reads from PostgreSQL,
+ * so PostgreSQL decides readiness; Temporal unreachable makes it `degraded` (reads answer, intake answers 503 and
+ * Stripe redelivers), still 200 so a load balancer keeps the reads flowing. A worker polling is reported, never
+ * required (the worker is another role); `?include=worker` requires it too, for deploy scripts waiting on the whole
+ * system. A draining API (SIGTERM) is not ready. Both are public: /readyz tells strangers the status only; the checks
+ * (error text, host names) are for callers with an app API key.
  */
 import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
@@ -16,6 +20,8 @@ export interface ReadinessDeps {
   details?: () => Record<string, unknown>;
   /** Who sees the checks: callers with an app API key. */
   hasApiKey: (req: Request) => boolean;
+  /** True once the process is shutting down: readiness fails so that no new traffic comes. */
+  draining?: () => boolean;
 }
 
 async function timed<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -65,8 +71,10 @@ export function healthRouter(deps: ReadinessDeps): Router {
       checks['temporal'] = { ok: false, detail: (err as Error).message };
       checks['worker'] = { ok: false, detail: 'unknown (Temporal unreachable)' };
     }
-    const ready = Object.values(checks).every((c) => c.ok);
-    const status = ready ? 'ready' : 'not_ready';
+    const draining = deps.draining?.() === true;
+    const needed = req.query['include'] === 'worker' ? ['postgres', 'temporal', 'worker'] : ['postgres'];
+    const ready = !draining && needed.every((name) => checks[name]?.ok === true);
+    const status = draining ? 'draining' : !ready ? 'not_ready' : checks['temporal']?.ok ? 'ready' : 'degraded';
     res.setHeader('Cache-Control', 'no-store');
     res
       .status(ready ? 200 : 503)

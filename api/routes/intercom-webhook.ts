@@ -5,6 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { capText, MAX_HTML_CHARS, MAX_MESSAGE_CHARS, trimLineEnds } from '../../lib/free-text';
 import { BadRequestError } from '../errors';
 import { asUnverified, isVerifiedMemberConversation } from '../intercom-identity';
 import { processSupportMessage, type SupportIntakeDeps, type SupportMessage } from '../support-intake';
@@ -53,17 +54,19 @@ const notificationSchema = z
   .object({ id: z.string().min(1), topic: z.string().min(1), data: z.object({ item: z.unknown() }).loose() })
   .loose();
 
-/** Intercom bodies are HTML: paragraphs and line breaks become newlines, tags go, the common entities are decoded. */
+/**
+ * Intercom bodies are HTML: paragraphs and line breaks become newlines, tags go, the common entities are decoded.
+ * The HTML is capped first and every pattern is linear (a tag cannot contain `<`, line ends are trimmed without a
+ * regular expression): a 1 MiB body of `<` or of spaces costs no more than a 1 MiB body of letters.
+ */
 export function htmlToText(html: string): string {
   const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'", nbsp: ' ' };
-  return html
+  const text = capText(html, MAX_HTML_CHARS)
     .replace(/<br\s*\/?>/gi, '\n')
     .replace(/<\/(p|div|li|h[1-6]|blockquote)>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(amp|lt|gt|quot|#39|apos|nbsp);/g, (_m, name: string) => entities[name] ?? '')
-    .replace(/[ \t]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+    .replace(/<[^<>]*>/g, '')
+    .replace(/&(amp|lt|gt|quot|#39|apos|nbsp);/g, (_m, name: string) => entities[name] ?? '');
+  return capText(trimLineEnds(text).replace(/\n{3,}/g, '\n\n').trim(), MAX_MESSAGE_CHARS);
 }
 
 /** The sender's email, only when the author is the member (an admin's address is not the member's). */

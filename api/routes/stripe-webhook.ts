@@ -5,7 +5,7 @@ import type { Metrics } from '../../lib/metrics';
 import type { Logger } from '../../lib/logger';
 import { BadRequestError, DependencyUnavailableError } from '../errors';
 import { processStripeEvent, type ProcessDeps } from '../process-stripe-event';
-import { MalformedEventError, stripeEventEnvelope } from '../stripe-events';
+import { stripeEventIdentity } from '../stripe-events';
 
 export const WEBHOOK_BODY_LIMIT = '1mb';
 
@@ -39,16 +39,16 @@ export function stripeWebhookRouter(deps: ProcessDeps & { webhookSecret: string;
         }
         return reject('malformed_body', 'body is not valid JSON');
       }
-      const envelope = stripeEventEnvelope.safeParse(parsed);
-      if (!envelope.success) {
-        const issue = envelope.error.issues[0];
+      // Without an id, type and time the body is no event to keep; past that, nothing verified is refused.
+      const identity = stripeEventIdentity.safeParse(parsed);
+      if (!identity.success) {
+        const issue = identity.error.issues[0];
         return reject('malformed_event', `${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'invalid'}`);
       }
-      const result = await processStripeEvent(deps, envelope.data);
-      setAside = result.outcome === 'unlinked';
-      res.status(200).json({ received: true, eventId: envelope.data.id, ...result });
+      const result = await processStripeEvent(deps, identity.data);
+      setAside = result.outcome === 'unlinked' || result.outcome === 'set_aside';
+      res.status(200).json({ received: true, eventId: identity.data.id, ...result });
     } catch (err) {
-      if (err instanceof MalformedEventError) return reject('malformed_event', err.message);
       // Answered 503 + Retry-After by the app's error handler; Stripe redelivers.
       if (err instanceof DependencyUnavailableError) {
         deps.metrics.webhookRejections.inc({ reason: `${err.dependency}_unavailable` });

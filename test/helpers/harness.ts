@@ -113,12 +113,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     TEMPORAL_TASK_QUEUE: taskQueue,
     PORT: '0',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    // The suite shares one database: a sweep would hand other files' events to this file's task queue.
+    STRIPE_REDRIVE_EVERY: '0',
     ...opts.env,
   });
   const log = createLogger({ level: config.logLevel, name: 'test', destination: opts.logDestination });
   // Core's reconnect warnings are expected noise in outage tests; errors still show.
   installTemporalRuntime(createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'error', name: 'temporal' }), 'ERROR');
-  const db = createDb(config.databaseUrl as string);
+  const db = createDb(config.databaseUrl as string, { statementTimeoutMs: config.containment.statementTimeoutMs });
   await migrate(db);
   const connection = await Connection.connect({ address: config.temporal.address as string });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -208,7 +208,7 @@ async function startStack(
   // /readyz is 200 only once PostgreSQL answers and the worker polls the task queue (the workflow bundle is built).
   const readyMs = await waitUntil(
     'the memberops API to be ready (worker polling)',
-    async () => (await probe.request('GET', '/readyz')).status === 200,
+    async () => (await probe.request('GET', '/readyz?include=worker')).status === 200,
     {
       timeoutMs: 180_000,
       intervalMs: 500,

@@ -21,6 +21,7 @@ export type MismatchCategory =
   | 'crm-tag-ops'
   | 'crm-messages'
   | 'lost-event'
+  | 'wrong-status'
   | 'unexpected-signal'
   | 'duplicated-effect';
 
@@ -50,6 +51,8 @@ export interface CheckResult {
   mismatches: Mismatch[];
   byCategory: Record<string, number>;
   lostEvents: number;
+  /** Events the member workflow applied (or memberops ignored) whose final stripe_events status says otherwise. */
+  wrongStatuses: number;
   duplicatedEffects: number;
   /** Transitions whose workflow clock differs from the activation the oracle applied them in (its model was off). */
   timingViolations: number;
@@ -139,9 +142,11 @@ export async function checkAll(
     ]),
   );
 
-  // Nothing lost: every acknowledged event is recorded with the outcome its type calls for, and every handled one
-  // reached the member's workflow.
+  // Nothing lost: every acknowledged event is recorded, and every handled one reached the member's workflow.
+  // Status truth: the final stripe_events status agrees with what became of the event (a workflow that received it
+  // means handed_off; an unhandled type means ignored_unhandled).
   let lostEvents = 0;
+  let wrongStatuses = 0;
   const seen = new Set<string>();
   const received = new Map([...expected.values()].map((e) => [e.customerId, new Set(e.received)]));
   for (const r of records) {
@@ -149,19 +154,22 @@ export async function checkAll(
     seen.add(r.planned.eventId);
     const want = r.planned.handled ? 'handed_off' : 'ignored_unhandled';
     const got = events.get(r.planned.eventId);
-    if (got !== want) {
+    const reached = !r.planned.handled || received.get(r.planned.customerId)?.has(r.planned.eventId) === true;
+    if (got === undefined || !reached) {
       lostEvents += 1;
       add(
         r.planned.customerId,
         'lost-event',
-        `${r.planned.type} ${r.planned.eventId}: stripe_events outcome ${got ?? '(missing)'}, expected ${want}`,
+        got === undefined
+          ? `${r.planned.type} ${r.planned.eventId}: acknowledged but missing from stripe_events`
+          : `${r.planned.type} ${r.planned.eventId} acknowledged but never signaled to the workflow`,
       );
-    } else if (r.planned.handled && !received.get(r.planned.customerId)?.has(r.planned.eventId)) {
-      lostEvents += 1;
+    } else if (got !== want) {
+      wrongStatuses += 1;
       add(
         r.planned.customerId,
-        'lost-event',
-        `${r.planned.type} ${r.planned.eventId} acknowledged but never signaled to the workflow`,
+        'wrong-status',
+        `${r.planned.type} ${r.planned.eventId}: stripe_events outcome ${got}, expected ${want}`,
       );
     }
   }
@@ -265,6 +273,7 @@ export async function checkAll(
     mismatches,
     byCategory,
     lostEvents,
+    wrongStatuses,
     duplicatedEffects: byCategory['duplicated-effect'] ?? 0,
     timingViolations,
     timingSamples,

@@ -131,7 +131,7 @@ export class FaultInjector {
     const ended = rec.endedAt ?? Date.now();
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const ready = await fetch(`${this.stack.apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+      const ready = await fetch(`${this.stack.apiUrl}/readyz?include=worker`, { signal: AbortSignal.timeout(5000) }).then(
         (r) => r.ok,
         () => false,
       );

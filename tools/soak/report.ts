@@ -88,6 +88,8 @@ export interface SoakReport {
     mismatches: number;
     byCategory: Record<string, number>;
     lostEvents: number;
+    /** Events whose final stripe_events status disagrees with what the member workflow applied. */
+    wrongStatuses: number;
     duplicatedEffects: number;
     disagreements: number;
     timingViolations: number;
@@ -210,6 +212,7 @@ export function buildReport(i: ReportInputs): SoakReport {
       mismatches,
       byCategory: c?.byCategory ?? {},
       lostEvents: c?.lostEvents ?? -1,
+      wrongStatuses: c?.wrongStatuses ?? -1,
       duplicatedEffects: c?.duplicatedEffects ?? -1,
       disagreements,
       timingViolations: c?.timingViolations ?? -1,
@@ -287,6 +290,7 @@ export function formatReport(r: SoakReport): string {
         .join(', '),
     ],
     ['lost events', fmt(r.check.lostEvents)],
+    ['events with a wrong final status', fmt(r.check.wrongStatuses)],
     ['duplicated effects', fmt(r.check.duplicatedEffects)],
     ['disagreements', fmt(r.check.disagreements)],
     [

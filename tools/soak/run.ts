@@ -263,6 +263,7 @@ function failedReport(o: SoakOptions, startedAt: number, failure: string): SoakR
       mismatches: -1,
       byCategory: {},
       lostEvents: -1,
+      wrongStatuses: -1,
       duplicatedEffects: -1,
       disagreements: -1,
       timingViolations: -1,

@@ -146,7 +146,7 @@ export async function startStack(o: SoakOptions): Promise<Stack> {
     const waitReady = async (timeoutMs = 60_000): Promise<void> => {
       await waitUntil(
         '/readyz',
-        async () => (await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) })).ok,
+        async () => (await fetch(`${apiUrl}/readyz?include=worker`, { signal: AbortSignal.timeout(5000) })).ok,
         { timeoutMs, intervalMs: 250 },
       );
     };

@@ -56,11 +56,6 @@ export function MembersListPage(props: Frame & { list: MemberList; q?: string; s
         </label>
         <button type="submit">Search</button>
       </form>
-      {status === 'event_set_aside' && !list.setAsideAvailable ? (
-        <p class="flash failed" role="status">
-          The "Stripe event set aside" filter needs a newer database (stripe_events.set_aside_at); showing everyone.
-        </p>
-      ) : null}
       <p class="muted">
         {list.total} member{list.total === 1 ? '' : 's'}
         {q ? ` matching "${q}"` : ''}
