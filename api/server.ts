@@ -34,7 +34,10 @@ export interface ApiServer {
 export const DEFAULT_DRAIN_MS = 10_000;
 
 export async function startApiServer(
-  config: Pick<Config, 'nodeEnv' | 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl' | 'security'> &
+  config: Pick<
+    Config,
+    'nodeEnv' | 'port' | 'temporal' | 'stripe' | 'support' | 'billingPortalReturnUrl' | 'security' | 'backfill'
+  > &
     Partial<Pick<Config, 'intercom' | 'console' | 'containment'>>,
   deps: { db: Db; temporal: Client; log: Logger; stripe?: Stripe } & Partial<AppDeps>,
 ): Promise<ApiServer> {
@@ -83,6 +86,8 @@ export async function startApiServer(
           temporalUiUrl: config.console?.temporalUiUrl,
           maxGraceExtensionMs: config.console?.maxGraceExtensionMs ?? 7 * 24 * 3600 * 1000,
           intercomAppId: config.intercom?.appId,
+          taskQueue: config.temporal.taskQueue,
+          backfillRequestsPerSecond: config.backfill.requestsPerSecond,
         },
       }),
       hasApiKey,
@@ -109,7 +114,14 @@ export async function startApiServer(
   });
   const port = (server.address() as AddressInfo).port;
   const redrive = startStripeRedrive(
-    { db: deps.db, temporal: deps.temporal, taskQueue: config.temporal.taskQueue, log: deps.log, metrics, stripe: deps.stripe },
+    {
+      db: deps.db,
+      temporal: deps.temporal,
+      taskQueue: config.temporal.taskQueue,
+      log: deps.log,
+      metrics,
+      stripe: deps.stripe,
+    },
     config.containment?.redriveEveryMs ?? 0,
     (quietForMs) => redriveSupportRequests(support, quietForMs),
   );

@@ -13,6 +13,7 @@ import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { mountConsole, type ConsoleDeps } from './console-routes';
+import { mountOperations } from './operations';
 import { adminSession, ADMIN_COOKIE } from './session';
 import { loginPage } from './login-page';
 
@@ -30,6 +31,9 @@ export interface AdminDeps {
   console: Pick<ConsoleDeps, 'namespace' | 'temporalUiUrl' | 'maxGraceExtensionMs' | 'intercomAppId'> & {
     temporal: Client;
     metrics?: Metrics;
+    /** The Operations page starts the backfill on this task queue at this Stripe request rate. */
+    taskQueue: string;
+    backfillRequestsPerSecond: number;
   };
 }
 
@@ -116,7 +120,10 @@ export function adminRouter(deps: AdminDeps): Router {
       const error = configured
         ? 'Email or password is wrong.'
         : 'Founder sign-in is not configured (ADMIN_EMAIL, ADMIN_PASSWORD_HASH).';
-      res.status(401).type('html').send(loginPage({ csrfToken: generateToken(req, true), error, email }));
+      res
+        .status(401)
+        .type('html')
+        .send(loginPage({ csrfToken: generateToken(req, true), error, email }));
       return;
     }
     // A new session id at sign-in: a session id planted before sign-in (fixation) is worth nothing after it.
@@ -142,6 +149,7 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   mountConsole(router, { ...deps.console, db: deps.db, log: deps.log, founder, csrf, generateToken });
+  mountOperations(router, { ...deps.console, db: deps.db, log: deps.log, founder, csrf, generateToken });
 
   // Everything else under /admin needs the founder too, and does not exist.
   router.use('/admin', founder, (_req, res) => {

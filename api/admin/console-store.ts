@@ -211,7 +211,8 @@ export async function recordOperatorAction(
   db: Db,
   a: {
     id: string;
-    customerId: string;
+    /** null: an action on memberops as a whole (the backfill), not on one member. */
+    customerId: string | null;
     actor: string;
     kind: string;
     input: object;

@@ -37,4 +37,5 @@ button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:poi
 header button{background:#fff;color:var(--fg);border-color:var(--line)}
 .pager{display:flex;gap:1rem;margin:.6rem 0}
 code{font-size:.85em}
+td.warn{color:var(--warn);font-weight:600}
 `;

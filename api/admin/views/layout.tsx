@@ -7,7 +7,7 @@ export interface Frame {
   csrfToken: string;
 }
 
-export function Layout(props: Frame & { title: string; children: ComponentChildren }) {
+export function Layout(props: Frame & { title: string; refreshSeconds?: number; children: ComponentChildren }) {
   return (
     <html lang="en">
       <head>
@@ -15,6 +15,7 @@ export function Layout(props: Frame & { title: string; children: ComponentChildr
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · memberops`}</title>
         <link rel="stylesheet" href="/admin/console.css" />
+        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
       </head>
       <body>
         <header>

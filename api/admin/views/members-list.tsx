@@ -24,6 +24,11 @@ export function MembersListPage(props: Frame & { list: MemberList; q?: string; s
   return (
     <Layout title="Members" email={props.email} csrfToken={props.csrfToken}>
       <h1>Members</h1>
+      <p>
+        <a href="/admin/operations" data-testid="operations-link">
+          Operations: backfill from Stripe, reconciliation runs
+        </a>
+      </p>
       <ul class="counts" data-testid="counts">
         {COUNTED_STATUSES.map((s) => (
           <li>
