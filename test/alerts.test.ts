@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportedMetricNames, queriedMetricNames } from './helpers/metrics';
+import { exportedMetricNames, queriedMetricNames, queriedSdkMetricNames } from './helpers/metrics';
+import { sdkMetricNames } from './helpers/sdk-metrics';
 
 const DIR = path.join(__dirname, '..', 'ops', 'prometheus');
 const RULES = path.join(DIR, 'alerts.yml');
@@ -49,4 +50,11 @@ describe('alert rules', () => {
     const exported = await exportedMetricNames();
     expect(queriedMetricNames(readFileSync(RULES, 'utf8')).filter((n) => !exported.has(n))).toEqual([]);
   });
+
+  it("query only Temporal SDK metrics the worker's exporter serves", async () => {
+    const exported = await sdkMetricNames();
+    const queried = queriedSdkMetricNames(readFileSync(RULES, 'utf8'));
+    expect(queried).toContain('temporal_num_pollers');
+    expect(queried.filter((n) => !exported.has(n))).toEqual([]);
+  }, 120_000);
 });

@@ -63,3 +63,8 @@ export async function exportedMetricNames(): Promise<Set<string>> {
 export function queriedMetricNames(promql: string): string[] {
   return [...new Set(promql.match(/\bmemberops_[a-z_]+/g) ?? [])];
 }
+
+/** The Temporal SDK metric names a PromQL text refers to (the worker's exporter: test/helpers/sdk-metrics.ts). */
+export function queriedSdkMetricNames(promql: string): string[] {
+  return [...new Set(promql.match(/\btemporal_[a-z_]+/g) ?? [])];
+}
