@@ -2,6 +2,7 @@
 import type { MemberList } from '../api/admin/console-store';
 import { renderPage } from '../api/admin/views/layout';
 import { MembersListPage } from '../api/admin/views/members-list';
+import { OperationsPage } from '../api/admin/views/operations-page';
 
 const HOSTILE = `<script>alert(1)</script>"><img src=x onerror=alert(2)>`;
 
@@ -28,5 +29,28 @@ describe('console pages', () => {
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;script>alert(1)&lt;/script>');
     expect(html).toContain('value="&lt;script>alert(1)&lt;/script>&quot;>&lt;img src=x onerror=alert(2)>"');
+  });
+
+  it('show why a backfill failed, escaped, and no refresh once it stopped', () => {
+    const html = renderPage(
+      OperationsPage({
+        email: 'founder@community.test',
+        csrfToken: 'tok',
+        backfill: { status: 'failed', progress: null, failure: `STRIPE_SECRET_KEY is not set ${HOSTILE}` },
+        runs: [],
+      }),
+    );
+    expect(html).toContain('STRIPE_SECRET_KEY is not set &lt;script>');
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('http-equiv="refresh"');
+    const running = renderPage(
+      OperationsPage({
+        email: 'f@c.test',
+        csrfToken: 'tok',
+        backfill: { status: 'running', progress: null },
+        runs: [],
+      }),
+    );
+    expect(running).toContain('<meta http-equiv="refresh" content="2"/>');
   });
 });

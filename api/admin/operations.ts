@@ -3,7 +3,7 @@
  * the running one), its progress from the workflow's query, and the last reconciliation runs. Starting is an operator
  * action, audited in operator_actions and counted in memberops_operator_actions_total.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RequestHandler, Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../lib/db';
@@ -50,7 +50,15 @@ export async function readBackfill(temporal: Client): Promise<BackfillView> {
   }
   let progress: BackfillProgress | null = null;
   if (status === 'COMPLETED') progress = (await handle.result()) as BackfillProgress;
-  else {
+  else if (status === 'FAILED') {
+    // Why it stopped, in the activity's words (e.g. STRIPE_SECRET_KEY not set on the worker).
+    const failure = await handle.result().then(
+      () => undefined,
+      (err: unknown) => (err instanceof WorkflowFailedError && err.cause ? err.cause.message : String(err)),
+    );
+    progress = await handle.query(backfillProgressQuery).catch(() => null);
+    return { status: 'failed', progress, failure };
+  } else {
     // A failed or terminated run still answers the query while a worker polls; without one there is just the status.
     progress = await handle.query(backfillProgressQuery).catch(() => null);
   }

@@ -6,6 +6,8 @@ export interface BackfillView {
   /** Temporal's status of the latest run, lower case (running, completed, failed, …), or never_run / unavailable. */
   status: string;
   progress: BackfillProgress | null;
+  /** Why the latest run failed. */
+  failure?: string;
 }
 
 export interface ReconcileRunRow {
@@ -47,6 +49,12 @@ function BackfillSection({ backfill, csrfToken }: { backfill: BackfillView; csrf
       <dl>
         <dt>Status</dt>
         <dd data-testid="backfill-status">{p?.done ? 'done' : backfill.status.replace(/_/g, ' ')}</dd>
+        {backfill.failure ? (
+          <>
+            <dt>Why</dt>
+            <dd data-testid="backfill-failure">{backfill.failure}</dd>
+          </>
+        ) : null}
         {p ? (
           <>
             <dt>Started</dt>
