@@ -4,8 +4,8 @@
  * idempotent (the workflow deduplicates by event id), so two API processes sweeping together do no harm.
  */
 import { DependencyUnavailableError, errorMessage } from '../lib/dependency-errors';
-import { handOffMemberEvent, type ProcessDeps } from './process-stripe-event';
-import { alertSetAside, markSetAside, pendingHandOffs } from './stripe-event-log';
+import { handOffMemberEvent, type ProcessDeps } from '../lib/process-stripe-event';
+import { alertSetAside, markSetAside, pendingHandOffs } from '../lib/stripe-event-log';
 
 const BATCH = 100;
 

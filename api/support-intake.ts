@@ -28,7 +28,7 @@ import {
   type SupportWorkflowInput,
 } from '../workflows/support-messages';
 import { findMembership, type MembershipRow } from './member-store';
-import { callTemporal } from './temporal-call';
+import { callTemporal } from '../lib/temporal-call';
 import { deliveredVia, gateByTrust, type DeliveredVia } from './support-trust';
 
 export interface SupportIntakeDeps {

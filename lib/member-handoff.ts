@@ -1,4 +1,4 @@
-/** Signal-with-start of a member workflow with a Stripe snapshot (the event hand-off is in api/process-stripe-event.ts). */
+/** Signal-with-start of a member workflow with a Stripe snapshot (the event hand-off is in lib/process-stripe-event.ts). */
 import type { Client } from '@temporalio/client';
 import type { membershipWorkflow } from '../workflows/membership';
 import { memberWorkflowId, membershipStatusKey, stripeCustomerIdKey } from '../workflows/messages';

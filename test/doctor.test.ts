@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CRM_ATTRIBUTES } from '../activities/crm-sync';
-import { EXPECTED_STRIPE_API_VERSION } from '../api/stripe-events';
+import { EXPECTED_STRIPE_API_VERSION } from '../lib/stripe-events';
 import { doctor } from '../api/doctor/run';
 import { REQUIRED_EVENT_TYPES } from '../api/doctor/stripe-checks';
 import { HANDLED_EVENT_TYPES } from '../workflows/messages';

@@ -111,7 +111,10 @@ describe('reconciliation schedule', () => {
       customerId: member.customerId,
       subscriptionId: member.subscriptionId,
     });
-    const delivered = fake.emitEvent('invoice.paid', invoice.data.object) as unknown as StripeEventJson;
+    // Created a few seconds before the run: a snapshot of the same second as the newest applied event counts as stale.
+    const delivered = fake.emitEvent('invoice.paid', invoice.data.object, {
+      created: Math.floor(Date.now() / 1000) - 5,
+    }) as unknown as StripeEventJson;
     expect((await h.post(delivered)).status).toBe(200);
 
     const first = await reconcileNow();

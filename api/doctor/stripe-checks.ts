@@ -4,8 +4,8 @@
  */
 import type Stripe from 'stripe';
 import { HANDLED_EVENT_TYPES } from '../../workflows/messages';
-import { COUNTED_EVENT_TYPES } from '../process-stripe-event';
-import { EXPECTED_STRIPE_API_VERSION } from '../stripe-events';
+import { COUNTED_EVENT_TYPES } from '../../lib/process-stripe-event';
+import { EXPECTED_STRIPE_API_VERSION } from '../../lib/stripe-events';
 import { fail, ok, reason, skip, type CheckResult } from './check';
 
 const DASHBOARD = 'Stripe Dashboard → Developers → Webhooks';

@@ -9,7 +9,7 @@
 import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { Db } from '../../lib/db';
-import { callTemporal } from '../temporal-call';
+import { callTemporal } from '../../lib/temporal-call';
 
 export interface ReadinessDeps {
   db: Db;

@@ -7,7 +7,7 @@ import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { memberWorkflowId, membershipQuery, type MembershipView } from '../../workflows/messages';
 import { BadRequestError, NotFoundError } from '../errors';
-import { callTemporal } from '../temporal-call';
+import { callTemporal } from '../../lib/temporal-call';
 import { findAccess, findMembership, listNotices, listTransitions, type MembershipRow } from '../member-store';
 
 const consistencySchema = z.enum(['eventual', 'strong']).default('eventual');

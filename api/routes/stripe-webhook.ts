@@ -4,8 +4,8 @@ import Stripe from 'stripe';
 import type { Metrics } from '../../lib/metrics';
 import type { Logger } from '../../lib/logger';
 import { BadRequestError, DependencyUnavailableError } from '../errors';
-import { processStripeEvent, type ProcessDeps } from '../process-stripe-event';
-import { stripeEventIdentity } from '../stripe-events';
+import { processStripeEvent, type ProcessDeps } from '../../lib/process-stripe-event';
+import { stripeEventIdentity } from '../../lib/stripe-events';
 
 export const WEBHOOK_BODY_LIMIT = '1mb';
 

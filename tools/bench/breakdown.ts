@@ -6,8 +6,8 @@
 import type { Client } from '@temporalio/client';
 import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
-import { signalMemberWorkflow } from '../../api/process-stripe-event';
-import { normalizeStripeEvent, stripeEventEnvelope } from '../../api/stripe-events';
+import { signalMemberWorkflow } from '../../lib/process-stripe-event';
+import { normalizeStripeEvent, stripeEventEnvelope } from '../../lib/stripe-events';
 import type { Db } from '../../lib/db';
 import { sign, STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
 import type { MemberEvent } from '../../workflows/messages';
@@ -105,7 +105,7 @@ export async function measureBreakdown(d: BreakdownDeps): Promise<Breakdown> {
     }),
   });
 
-  // The API's own hand-off (api/process-stripe-event.ts), against the worker's task queue by default.
+  // The API's own hand-off (lib/process-stripe-event.ts), against the worker's task queue by default.
   const signalWithStart = (event: MemberEvent, taskQueue = d.taskQueue) =>
     signalMemberWorkflow(d.temporal, taskQueue, event);
   const plan = planMemberEvents(d.count, { dunningEvery: Number.MAX_SAFE_INTEGER });

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 /** GET /admin/members/:id: everything about one member on one screen, and the actions that go through their workflow. */
 import type { ComponentChildren } from 'preact';
 import type { MemberDetails } from '../console-store';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 /** GET /admin: counts by status, search, filters and one page of members. */
 import { COUNTED_STATUSES, PAGE_SIZE, type MemberList } from '../console-store';
 import { Layout, StatusBadge, Time, type Frame } from './layout';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 /** GET /admin/operations: the backfill (start button, progress) and the last reconciliation runs. */
 import type { BackfillProgress } from '../../../workflows/backfill';
 import { Layout, Time, type Frame } from './layout';

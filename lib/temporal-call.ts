@@ -3,7 +3,7 @@
  * classified once: an unavailable service becomes a DependencyUnavailableError (503), anything else is rethrown.
  */
 import type { Client } from '@temporalio/client';
-import { DependencyUnavailableError, errorMessage, isTemporalUnavailable } from '../lib/dependency-errors';
+import { DependencyUnavailableError, errorMessage, isTemporalUnavailable } from './dependency-errors';
 
 /** Stripe and Intercom give a delivery a few seconds: answer 503 well before, and let them redeliver. */
 export const HANDOFF_DEADLINE_MS = 5000;

@@ -5,11 +5,11 @@
  */
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
-import type { Db } from '../lib/db';
-import { DependencyUnavailableError, errorMessage, isTemporalRefusal } from '../lib/dependency-errors';
-import { classifyHttpFailure } from '../lib/http-failures';
-import type { Logger } from '../lib/logger';
-import type { Metrics } from '../lib/metrics';
+import type { Db } from './db';
+import { DependencyUnavailableError, errorMessage, isTemporalRefusal } from './dependency-errors';
+import { classifyHttpFailure } from './http-failures';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import {
   memberWorkflowId,
   membershipStatusKey,

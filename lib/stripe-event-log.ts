@@ -4,7 +4,7 @@
  * Outcomes: received → handed_off (→ applied, written by the projection), or ignored_unhandled / unlinked / set_aside;
  * failed while a hand-off waits for Temporal.
  */
-import type { Db } from '../lib/db';
+import type { Db } from './db';
 import type { MemberEvent } from '../workflows/messages';
 import { customerOf, objectIdOf, type ReadEvent, type StripeEventIdentity } from './stripe-events';
 
