@@ -63,6 +63,13 @@ describe('docker-compose.yml', () => {
     services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string>; ports?: string[]; depends_on?: unknown; command?: string[] }>;
   };
 
+  /** A service's environment as compose gives it without a .env: `${NAME:-default}` becomes its default. */
+  function composeEnv(name: string): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [k, String(v).replace(/^\$\{\w+:-(.*)\}$/, '$1')]),
+    );
+  }
+
   it('runs PostgreSQL, a Temporal server on it, the Temporal UI, memberops API and worker, Prometheus and Grafana', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'api',
@@ -82,7 +89,7 @@ describe('docker-compose.yml', () => {
 
   it('gives the API and worker environments that the config accepts, pointing at the compose services', () => {
     for (const name of ['api', 'worker']) {
-      const env = { ...compose.services[name]?.environment, ...(name === 'api' ? dotEnvSecrets : { STRIPE_WEBHOOK_SECRET: 'whsec_x' }) };
+      const env = { ...composeEnv(name), ...(name === 'api' ? dotEnvSecrets : { STRIPE_WEBHOOK_SECRET: 'whsec_x' }) };
       const config = loadConfig(env, { part: name === 'api' ? 'api' : 'worker' });
       expect(config.databaseUrl).toMatch(/@postgres:5432\//);
       expect(config.temporal.address).toBe('temporal:7233');
@@ -93,7 +100,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes the API port the config uses, and the Temporal frontend and the UI on 8233 to this host only', () => {
-    const apiPort = loadConfig({ ...compose.services['api']?.environment, ...dotEnvSecrets }).port;
+    const apiPort = loadConfig({ ...composeEnv('api'), ...dotEnvSecrets }).port;
     expect(compose.services['api']?.ports).toContain(`${apiPort}:${apiPort}`);
     // Anyone reaching 7233 could signal member workflows without a Stripe signature; the UI shows member emails.
     expect(compose.services['temporal']?.ports).toEqual(['127.0.0.1:7233:7233']);
