@@ -8,7 +8,7 @@ export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberSnapshot]>('membershipWorkflow', {
     workflowId: memberWorkflowId(snapshot.customerId),
     taskQueue,
-    args: [{ customerId: snapshot.customerId }],
+    args: [{ customerId: snapshot.customerId, lean: true }],
     signal: stripeSnapshotSignal,
     signalArgs: [snapshot],
     typedSearchAttributes: [
