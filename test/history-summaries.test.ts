@@ -107,9 +107,12 @@ describe('a member lifecycle in the workflow history', () => {
       { timeoutMs: 30_000, description: 'every effect of the lifecycle scheduled and completed' },
     );
     const summaries = activitySummaries(history);
+    const localSummaries = history
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((e) => decode(e.userMetadata?.summary));
     if (process.env['HISTORY_REPORT'])
       process.stderr.write(
-        `${history.length} events ${JSON.stringify(eventTypeCounts(history))}\n${summaries.join('\n')}\n`,
+        `${history.length} events ${JSON.stringify(eventTypeCounts(history))}\n${summaries.join('\n')}\nlocal activities: ${localSummaries.join(', ')}\n`,
       );
 
     expect(summaries.filter((s) => s.startsWith('(no summary'))).toEqual([]);
@@ -120,6 +123,11 @@ describe('a member lifecycle in the workflow history', () => {
         expect.stringMatching(/^crm sync · tag payment_failed/),
         expect.stringMatching(/^crm sync · tag cancelled/),
       ]),
+    );
+    // Local activities (settings, the projection) are markers, and they carry their summary as well.
+    expect(localSummaries.filter((s) => !/^(load worker settings|project v\d+)$/.test(String(s)))).toEqual([]);
+    expect(localSummaries).toEqual(
+      expect.arrayContaining(['load worker settings', expect.stringMatching(/^project v\d+$/)]),
     );
     // Each notice is scheduled once (summaries say which one; the keys make the sends idempotent).
     for (const s of expected) expect(summaries.filter((x) => x === s)).toHaveLength(1);
