@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { membershipWorkflow } from '../workflows/membership';
 import { memberWorkflowId, membershipStatusKey, stripeCustomerIdKey } from '../workflows/messages';
 import { stripeSnapshotSignal, type MemberSnapshot } from '../workflows/snapshot-messages';
+import { memberSummary } from '../workflows/temporal-ui';
 
 export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot: MemberSnapshot) {
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberSnapshot]>('membershipWorkflow', {
@@ -11,6 +12,8 @@ export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot
     args: [{ customerId: snapshot.customerId, lean: true }],
     signal: stripeSnapshotSignal,
     signalArgs: [snapshot],
+    // The Temporal UI's first line for the member, as for a start by a webhook (api/process-stripe-event.ts).
+    staticSummary: memberSummary(snapshot.customerId, snapshot.email),
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: snapshot.customerId },
       { key: membershipStatusKey, value: 'none' },

@@ -16,6 +16,7 @@ import { startFakeIntercom, type FakeIntercom } from '../tools/testkit/fakes/fak
 import { startFakeStripeApi, type FakeStripeApi } from '../tools/testkit/fakes/fake-stripe-api';
 import { memberWorkflowId, membershipStatusKey } from '../workflows/messages';
 import { events, member } from './helpers/crm-sync';
+import { signalWithSnapshot } from '../lib/member-handoff';
 import { startHarness, testEnv, type Harness } from './helpers/harness';
 import { waitFor } from './helpers/wait-for';
 
@@ -143,4 +144,28 @@ describe('a member lifecycle in the workflow history', () => {
     const statuses = upserts.map((fields) => decode(fields[membershipStatusKey.name]));
     expect(statuses).toEqual(['active', 'grace_period', 'past_due', 'canceled']);
   }, 90_000);
+
+  it('a member started by a backfill snapshot reads `member cus_… · email` too', async () => {
+    const m = member();
+    const now = Math.floor(Date.now() / 1000);
+    await signalWithSnapshot(h.temporal, h.config.temporal.taskQueue, {
+      snapshotId: 'backfill:summary',
+      customerId: m.customerId,
+      takenAt: now - 5,
+      email: m.email,
+      appUserId: m.appUserId,
+      subscription: {
+        id: m.subscriptionId,
+        status: 'active',
+        cancelAtPeriodEnd: false,
+        cancelAt: null,
+        currentPeriodEnd: now + 86_400,
+        trialEnd: null,
+        latestInvoice: null,
+      },
+    });
+    await h.waitForStatus(m.customerId, 'active');
+    const description = await h.temporal.workflow.getHandle(memberWorkflowId(m.customerId)).describe();
+    expect(await description.staticSummary()).toBe(`member ${m.customerId} · ${m.email}`);
+  });
 });
