@@ -1,6 +1,7 @@
 /**
  * The real Temporal UI (the dev server's), in Chromium: a founder filters MembershipStatus="past_due", opens the
- * member, and reads who it is (static summary) and where they stand (current details). Screenshot in test-artifacts/.
+ * member, and reads who it is (static summary), where they stand (current details) and what each activity call did
+ * (its summary in the event history). Screenshots in test-artifacts/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { newMember, stripeEvent } from '../tools/testkit/stripe-events';
@@ -77,6 +78,12 @@ describeWithCli('the member workflow in the Temporal UI', () => {
       );
     } finally {
       await page.screenshot({ path: artifactPath('temporal-ui-member.png'), fullPage: true });
+    }
+    // The event history names the activity calls: the first dunning notice of a one-notice policy.
+    try {
+      await page.getByText('notice payment_failed 1/1').first().waitFor({ timeout: 30_000 });
+    } finally {
+      await page.screenshot({ path: artifactPath('temporal-ui-history.png'), fullPage: true });
     }
   }, 150_000);
 });

@@ -3,13 +3,16 @@
  * but each effect has a deadline (EFFECT_RETRY_DEADLINE, as scheduleToCloseTimeout), after which it is recorded as
  * failed with one founder alert and its lane moves on. Unknown errors are therefore never retried forever.
  */
-import { patched, proxyActivities, type ActivityFailure } from '@temporalio/workflow';
+import { patched, proxyActivities, type ActivityFailure, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /** Retries with backoff; the deadline, not an attempt count, ends them. */
 export const effectRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 
-type EffectActivities = Pick<Activities, 'sendMemberNotice' | 'cancelSubscriptionInStripe' | 'syncCrmContact'>;
+type EffectActivities = Pick<
+  ActivityInterfaceFor<Activities>,
+  'sendMemberNotice' | 'cancelSubscriptionInStripe' | 'syncCrmContact'
+>;
 
 const byDeadline = new Map<number, EffectActivities>();
 
@@ -39,11 +42,15 @@ export async function recordFailedEffect(
   lane: string,
   key: string,
   failure: ActivityFailure,
+  /** A run started by current code (see membership.ts `lean`): no patch marker needed. */
+  lean = false,
 ): Promise<void> {
-  if (!patched('record-effect-failures')) return;
+  if (!lean && !patched('record-effect-failures')) return;
   const cause = failure.cause;
   // retryState says why Temporal stopped: TIMEOUT (the deadline), NON_RETRYABLE_FAILURE, MAXIMUM_ATTEMPTS_REACHED.
   const reason =
     `gave up (${failure.retryState}): ${cause?.name ?? 'Failure'}: ${cause?.message ?? failure.message}`.slice(0, 500);
-  await recordEffectFailure({ customerId, lane, key, reason, retryState: failure.retryState });
+  await recordEffectFailure.executeWithOptions({ summary: `record failed ${lane} effect` }, [
+    { customerId, lane, key, reason, retryState: failure.retryState },
+  ]);
 }

@@ -33,7 +33,7 @@ import { billingHelpSignal } from './support-messages';
 import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
 import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
 import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
-import { currentDetails } from './temporal-ui';
+import { crmSummary, currentDetails, noticeSummary } from './temporal-ui';
 import { effectActivities, recordFailedEffect } from './effects';
 import { Lane, throwLaneBugs } from './lane';
 
@@ -59,6 +59,13 @@ interface MembershipWorkflowInput {
   pendingEvents?: MemberEvent[];
   /** Snapshots received while the previous run was finishing. */
   pendingSnapshots?: MemberSnapshot[];
+  /**
+   * Set by every start of current code (the API's hand-offs and continue-as-new): the run records no patch markers
+   * (it takes the patched paths directly) and no search-attribute upserts the start already made. Runs started
+   * without it (recorded histories, executions started by earlier code) keep the patched() calls and upserts they
+   * recorded, so they replay unchanged.
+   */
+  lean?: boolean;
 }
 
 /** Event types that may start a dunning cycle and so need the current policy. */
@@ -72,8 +79,9 @@ const NEEDS_POLICY = new Set<MemberEvent['type']>([
 /** The membership of one Stripe customer. */
 export async function membershipWorkflow(input: MembershipWorkflowInput): Promise<void> {
   let state: MemberState = input.state ?? initialState(input.customerId);
+  const lean = input.lean === true;
   const queue: MemberEvent[] = [...(input.pendingEvents ?? [])];
-  let settings = await loadWorkerSettings();
+  let settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
 
   setHandler(stripeEventSignal, (event) => {
     queue.push(event);
@@ -86,45 +94,65 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
 
   const projection = new Lane<number>('projection', async () => {
     const input = { view: toView(state), transitions: state.transitions };
-    if (patched('projection-local-activity')) await projectMembership(input);
+    const summary = `project v${state.version}`;
+    if (lean || patched('projection-local-activity')) await projectMembership.executeWithOptions({ summary }, [input]);
     else await projectMembershipActivity(input);
   });
   // Effects retry until the worker's deadline, then are recorded as failed (one alert) and their lane moves on.
   const effects = () => effectActivities(settings.effectDeadlineMs);
   const gaveUp = (lane: string) => (e: { key: string }, failure: ActivityFailure) =>
-    recordFailedEffect(state.customerId, lane, e.key, failure);
+    recordFailedEffect(state.customerId, lane, e.key, failure, lean);
   const notices = new Lane<Extract<Effect, { type: 'notify' }>>(
     'notify',
-    (e) => effects().sendMemberNotice(e),
+    (e) =>
+      effects().sendMemberNotice.executeWithOptions(
+        { summary: noticeSummary(e.kind, e.data.reminderNumber, state.dunning?.policy.remindersMs.length) },
+        [e],
+      ),
     gaveUp('notify'),
   );
   const stripe = new Lane<Extract<Effect, { type: 'cancelInStripe' }>>(
     'stripe',
     (e) =>
-      effects().cancelSubscriptionInStripe({
-        subscriptionId: e.subscriptionId,
-        idempotencyKey: e.key,
-        customerId: state.customerId,
-      }),
+      effects().cancelSubscriptionInStripe.executeWithOptions({ summary: `stripe cancel ${e.subscriptionId}` }, [
+        { subscriptionId: e.subscriptionId, idempotencyKey: e.key, customerId: state.customerId },
+      ]),
     gaveUp('stripe'),
   );
-  const crm = new Lane<Extract<Effect, { type: 'crmSync' }>>('crm', async (e) => {
-    const view = toView(state);
-    const result = await effects().syncCrmContact({ key: e.key, addTags: e.addTags, removeTags: e.removeTags, member: view });
-    if (result.contactId && result.contactId !== state.crmContactId) {
-      state = { ...state, crmContactId: result.contactId, version: state.version + 1 };
-      projection.pushCoalesced(state.version);
-    }
-  }, gaveUp('crm'));
+  const crm = new Lane<Extract<Effect, { type: 'crmSync' }>>(
+    'crm',
+    async (e) => {
+      const view = toView(state);
+      const result = await effects().syncCrmContact.executeWithOptions(
+        { summary: crmSummary(e.addTags, e.removeTags) },
+        [{ key: e.key, addTags: e.addTags, removeTags: e.removeTags, member: view }],
+      );
+      if (result.contactId && result.contactId !== state.crmContactId) {
+        state = { ...state, crmContactId: result.contactId, version: state.version + 1 };
+        projection.pushCoalesced(state.version);
+      }
+    },
+    gaveUp('crm'),
+  );
   const lanes = [projection, notices, stripe, crm];
 
-  let published = { status: '', email: null as string | null, appUserId: null as string | null };
+  // A lean first run starts with the search attributes its start set (the customer id, status `none`).
+  let published = {
+    status: lean && !input.state ? 'none' : '',
+    email: null as string | null,
+    appUserId: null as string | null,
+  };
   const publish = (): void => {
     if (published.status !== state.status) {
-      upsertSearchAttributes([
-        { key: membershipStatusKey, value: state.status },
-        { key: stripeCustomerIdKey, value: state.customerId },
-      ]);
+      upsertSearchAttributes(
+        lean && published.status !== ''
+          ? // The customer id never changes: set by the start or by this run's first upsert.
+            [{ key: membershipStatusKey, value: state.status }]
+          : [
+              { key: membershipStatusKey, value: state.status },
+              { key: stripeCustomerIdKey, value: state.customerId },
+            ],
+      );
     }
     if (published.email !== state.email || published.appUserId !== state.appUserId) {
       upsertMemo({ email: state.email, appUserId: state.appUserId });
@@ -196,7 +224,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       const event = queue.shift() as MemberEvent;
       if (NEEDS_POLICY.has(event.type) && !state.seenEventIds.includes(event.eventId)) {
         // The cycle keeps the policy it starts with; a new cycle picks up the worker's current config.
-        settings = await loadWorkerSettings();
+        settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
       }
       const outcome = reduce(state, { kind: 'event', event, nowMs: Date.now(), policy: settings.dunning });
       if (outcome.note === 'stale' || outcome.note === 'duplicate') {
@@ -210,7 +238,8 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     }
     while (snapshots.length > 0) {
       const snapshot = snapshots.shift() as MemberSnapshot;
-      if (snapshotNeedsPolicy(snapshot)) settings = await loadWorkerSettings();
+      if (snapshotNeedsPolicy(snapshot))
+        settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
       const outcome = applySnapshot(state, snapshot, Date.now(), settings.dunning);
       if (outcome.note === 'stale')
         log.info('Stripe snapshot older than the state', { snapshotId: snapshot.snapshotId });
@@ -228,6 +257,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
         state,
         pendingEvents: queue,
         pendingSnapshots: snapshots,
+        lean: true,
       });
     }
   }

@@ -36,3 +36,23 @@ export function currentDetails(s: MemberState): string {
   ];
   return lines.join('\n');
 }
+
+/** The one-line summary of a notice in the workflow history: `notice dunning_reminder 2/3`. */
+export function noticeSummary(
+  kind: string,
+  reminderNumber: number | undefined,
+  remindersInCycle: number | undefined,
+): string {
+  if (reminderNumber === undefined) return `notice ${kind}`;
+  // reminderNumber counts the cycle's notices from 0 (the first is the payment_failed notice itself).
+  return `notice ${kind} ${reminderNumber + 1}${remindersInCycle ? `/${remindersInCycle}` : ''}`;
+}
+
+/** `crm sync · tag payment_failed · untag active`: what a CRM sync changes besides the attributes. */
+export function crmSummary(addTags: readonly string[], removeTags: readonly string[]): string {
+  return [
+    'crm sync',
+    ...(addTags.length > 0 ? [`tag ${addTags.join(', ')}`] : []),
+    ...(removeTags.length > 0 ? [`untag ${removeTags.join(', ')}`] : []),
+  ].join(' · ');
+}
