@@ -14,7 +14,7 @@ import { waitFor } from './helpers/wait-for';
 
 const HISTORIES = path.join(__dirname, 'histories');
 /** Tag of the workflow code generation a new recording belongs to. */
-const RECORDING = 'local-projection';
+const RECORDING = 'lean-start';
 
 let h: Harness;
 beforeAll(async () => {

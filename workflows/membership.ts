@@ -75,9 +75,12 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   });
   setHandler(membershipQuery, () => toView(state));
 
+  // A run that starts lean (below) projects through the local activity without asking for the older patch: one
+  // marker and one TemporalChangeVersion upsert fewer per new member.
+  const leanStart = patched('lean-start');
   const projection = new Lane<number>('projection', async () => {
     const input = { view: toView(state), transitions: state.transitions };
-    if (patched('projection-local-activity')) await projectMembership(input);
+    if (leanStart || patched('projection-local-activity')) await projectMembership(input);
     else await projectMembershipActivity(input);
   });
   const notices = new Lane<Extract<Effect, { type: 'notify' }>>('notify', (e) => sendMemberNotice(e));
@@ -140,8 +143,13 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
 
-  publish();
-  if (!input.state) projection.pushCoalesced(state.version);
+  // A new member started by its first event publishes and projects the state that event makes, not the empty one
+  // before it (that search attribute upsert and projection write were replaced within the same workflow task).
+  const deferStart = leanStart && !input.state && queue.length > 0;
+  if (!deferStart) {
+    publish();
+    if (!input.state) projection.pushCoalesced(state.version);
+  }
 
   for (;;) {
     const deadline = nextDeadline(state);
@@ -172,6 +180,11 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       apply(outcome);
     }
     apply(reduce(state, { kind: 'tick', nowMs: Date.now() }));
+    if (deferStart && published.status === '') {
+      // The first event moved nothing (no apply published): the member still gets its attributes and projection row.
+      publish();
+      projection.pushCoalesced(state.version);
+    }
 
     if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && queue.length === 0) {
       await condition(allHandlersFinished);
