@@ -50,7 +50,13 @@ const envSchema = z.object({
     }),
   /** The `temporal` CLI binary; otherwise found or built by tools/testkit/temporal-cli.ts. */
   TEMPORAL_CLI_PATH: z.string().optional(),
+  /** Worker tuning under test, passed to the worker only (lib/config.ts validates them); unset: the SDK defaults. */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.string().regex(/^\d+$/).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.string().regex(/^\d+$/).optional(),
 });
+
+/** The worker tuning variables the bench passes on (see envSchema). */
+const TUNING_KEYS = ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS'] as const;
 
 /** A bad flag or variable: reported in one line, before anything is started. */
 class UsageError extends Error {
@@ -161,6 +167,7 @@ async function startStack(
   cliPathEnv: string | undefined,
   nodeFlags: string[],
   temporalKind: TemporalKind,
+  workerTuning: Record<string, string>,
 ): Promise<Stack> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = (name: string): string => {
@@ -219,7 +226,7 @@ async function startStack(
     children.push(c);
     return pid;
   };
-  const worker = child('worker', 'worker/main.ts', common);
+  const worker = child('worker', 'worker/main.ts', { ...common, ...workerTuning });
   const api = child('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
   const baseline = child('baseline', 'tools/bench/baseline-server.ts', {
     PORT: String(baselinePort),
@@ -303,8 +310,13 @@ async function main(): Promise<void> {
     throw new UsageError(env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
   }
   const { bench, kinds, renewal } = options;
+  const workerTuning: Record<string, string> = {};
+  for (const k of TUNING_KEYS) if (env.data[k] !== undefined) workerTuning[k] = env.data[k];
+  const tuned = Object.entries(workerTuning).map(([k, v]) => `${k}=${v} `);
+  // The report's command line shows the tuning under test, as it would be typed.
+  const shownCommand = `${tuned.join('')}${command}`;
   say(
-    `${command} (${bench.members} members, ${renewal ? `renewal day in ${renewal.durationS} s` : `${bench.rate} events/s`}; ${kinds.join(' then ')})`,
+    `${shownCommand} (${bench.members} members, ${renewal ? `renewal day in ${renewal.durationS} s` : `${bench.rate} events/s`}; ${kinds.join(' then ')})`,
   );
   const runs: Array<{ label: string; rows: Row[] }> = [];
   try {
@@ -318,13 +330,14 @@ async function main(): Promise<void> {
           env.data.TEMPORAL_CLI_PATH,
           bench.nodeFlags,
           kind,
+          workerTuning,
         );
         const machine = {
           ...machineInfo(stack.versions.temporalCli, stack.versions.postgres),
           temporalServer: stack.versions.temporalServer,
         };
         const resultFile = kinds.length > 1 || renewal ? resultFileFor(kind, renewal !== undefined) : RESULT_FILE;
-        const runMeta = { command, machine, startedAt: new Date(), resultFile };
+        const runMeta = { command: shownCommand, machine, startedAt: new Date(), resultFile };
         const report = renewal
           ? await runRenewalDay(stack, { ...bench, temporal: kind }, renewal, runMeta)
           : await runPhases(stack, { ...bench, temporal: kind }, runMeta);
@@ -338,7 +351,7 @@ async function main(): Promise<void> {
     }
     if (runs.length > 1) {
       process.stdout.write(
-        `\nside by side, ${startedAt.toISOString()} (${command}); each ratio is to the bare baseline of the same run\n\n` +
+        `\nside by side, ${startedAt.toISOString()} (${shownCommand}); each ratio is to the bare baseline of the same run\n\n` +
           `${sideBySide(runs)}\n`,
       );
     }
