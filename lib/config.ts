@@ -53,8 +53,11 @@ export const envSchema = z
     WORKER_METRICS_PORT: port.optional(),
     /** Workflow tasks the worker runs at once (SDK default 40); see the README's Benchmarks section. */
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).optional(),
-    /** Member workflows kept in the worker's sticky cache (SDK default: from the heap size). */
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    /**
+     * Member workflows kept in the worker's sticky cache (SDK default: from the heap size). Not 0: the projection is a
+     * local activity, which needs its workflow cached (measured: with 0 the worker stalls).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(1_000_000).optional(),
     /** PostgreSQL connection string; unset under `npm start` means an embedded PostgreSQL under `.data/`. */
     DATABASE_URL: optionalString.pipe(
       z
