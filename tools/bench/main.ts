@@ -1,15 +1,17 @@
 /**
- * `npm run bench`: memberops against a bare express + PostgreSQL baseline, measured in the same run on this machine.
+ * `npm run bench`: memberops against a bare express + PostgreSQL baseline, measured in the same run on this machine,
+ * on the Temporal dev server and then on the PostgreSQL-backed Temporal server, printed side by side.
  *
- *   npm run bench                      1,000 members, webhooks at 200 events/s
- *   npm run bench -- --quick           200 members, fewer requests (about a minute)
+ *   npm run bench                      1,000 members, webhooks at 200 events/s, both servers
+ *   npm run bench -- --quick           200 members, fewer requests
  *   npm run bench -- --members 500 --rate 100
- *   npm run bench -- --temporal server     against a Temporal server on PostgreSQL (tools/testkit/temporal-server)
+ *   npm run bench -- --temporal dev    one server only (or `server`: tools/testkit/temporal-server)
+ *   npm run bench -- --scenario renewal-day --members 1000     the renewal day (tools/bench/renewal.ts)
  *
- * Self-contained: an in-memory Temporal dev server, a fresh PostgreSQL database (dropped at the end), the real worker
+ * Self-contained: per server, a Temporal (dev server in memory, or server on fresh PostgreSQL databases), a fresh PostgreSQL database (dropped at the end), the real worker
  * and API as child processes (`node --import tsx worker/main.ts`, `… api/main.ts`), the baseline as a third child
  * (tools/bench/baseline-server.ts). The load comes from this process over keep-alive HTTP on 127.0.0.1. Prints a
- * table and writes every figure to .data/bench-last.json. See tools/bench/phases.ts for what each phase measures.
+ * table and writes every figure to .data/bench-last*.json. See tools/bench/phases.ts for what each phase measures.
  */
 import { kitCredentialsEnv, kitLoadLimitsEnv } from '../testkit/api-credentials';
 import { randomBytes } from 'node:crypto';
