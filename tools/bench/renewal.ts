@@ -151,7 +151,16 @@ export async function runRenewalDay(
     await settle(stack, [plan.renewals], 'the renewal day');
     const pipelineCpu = cpuUsage(cpuFrom, cpuSnapshot(), stack.roles);
     const catchUpS = await projectionCaughtUp(stack.db, plan.renewals, endedAt);
-    const lags = probes.map((p) => stack.watch.lag(p));
+    // A renewal event that changed nothing is never projected: the member's next event's commit is not its commit.
+    const bySend = [...probes].sort((x, y) => x.sentAt - y.sentAt);
+    const nextSend = new Map<LagProbe, number>();
+    const lastOf = new Map<string, LagProbe>();
+    for (const p of bySend) {
+      const prev = lastOf.get(p.customerId);
+      if (prev) nextSend.set(prev, p.sentAt);
+      lastOf.set(p.customerId, p);
+    }
+    const lags = probes.map((p) => stack.watch.lag(p, nextSend.get(p)));
     const seen = lags.filter((l): l is number => l !== undefined);
     const lag = { ...percentiles(seen), unprojected: lags.length - seen.length };
     // History of the renewals only: the check-out's share is subtracted by sampling members' whole histories and
