@@ -51,6 +51,13 @@ export const envSchema = z
     PORT: port.default(3000),
     /** HTTP port of the worker's own GET /metrics (API key required); unset: the worker serves none. */
     WORKER_METRICS_PORT: port.optional(),
+    /** Workflow tasks the worker runs at once (SDK default 40); see the README's Benchmarks section. */
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).optional(),
+    /**
+     * Member workflows kept in the worker's sticky cache (SDK default: from the heap size). Not 0: the projection is a
+     * local activity, which needs its workflow cached (measured: with 0 the worker stalls).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(1_000_000).optional(),
     /** PostgreSQL connection string; unset under `npm start` means an embedded PostgreSQL under `.data/`. */
     DATABASE_URL: optionalString.pipe(
       z
@@ -169,6 +176,8 @@ export interface Config {
   port: number;
   /** WORKER_METRICS_PORT: where `npm run worker` serves its metrics. */
   workerMetricsPort?: number;
+  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_CACHED_WORKFLOWS: unset means the Temporal SDK's defaults. */
+  workerTuning: { maxConcurrentWorkflowTaskExecutions?: number; maxCachedWorkflows?: number };
   databaseUrl?: string;
   temporal: {
     address?: string;
@@ -239,6 +248,12 @@ export function loadConfig(
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    workerTuning: {
+      ...(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS === undefined
+        ? {}
+        : { maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS }),
+      ...(e.WORKER_MAX_CACHED_WORKFLOWS === undefined ? {} : { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }),
+    },
     databaseUrl: e.DATABASE_URL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -1,6 +1,7 @@
 /** Builds the memberops worker from already-constructed clients (the only place clients meet activities). */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from '../lib/config';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -12,10 +13,12 @@ export interface CreateWorkerOptions extends ActivityDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Worker identity shown in the Temporal UI. */
   identity?: string;
+  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS and WORKER_MAX_CACHED_WORKFLOWS (lib/config.ts). */
+  tuning?: Config['workerTuning'];
 }
 
 export async function createMemberopsWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, identity, ...deps } = opts;
+  const { connection, namespace, taskQueue, workflowBundle, identity, tuning, ...deps } = opts;
   return Worker.create({
     connection,
     namespace,
@@ -25,6 +28,11 @@ export async function createMemberopsWorker(opts: CreateWorkerOptions): Promise<
     activities: createActivities(deps),
     // Activities are I/O-bound: a modest slot count keeps PostgreSQL's pool from being oversubscribed.
     maxConcurrentActivityTaskExecutions: 50,
+    // Unset: the SDK's defaults (40 workflow tasks at once, a sticky cache sized from the heap, reuseV8Context on).
+    ...(tuning?.maxConcurrentWorkflowTaskExecutions
+      ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions }
+      : {}),
+    ...(tuning?.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: tuning.maxCachedWorkflows }),
   });
 }
 

@@ -47,6 +47,7 @@ export async function buildWorker(config: Config, db: Db, log: Logger): Promise<
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    tuning: config.workerTuning,
     db,
     config,
     log,

@@ -196,8 +196,14 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
 
-  publish();
-  if (!input.state) projection.pushCoalesced(state.version);
+  // A new member started by its first event publishes and projects the state that event makes, not the empty one
+  // before it (that search attribute upsert and projection write were replaced within the same workflow task).
+  let started = !(lean && !input.state && (queue.length > 0 || snapshots.length > 0));
+  const startVersion = state.version;
+  if (started) {
+    publish();
+    if (!input.state) projection.pushCoalesced(state.version);
+  }
 
   for (;;) {
     const deadline = earliestDeadline(nextDeadline(state), state);
@@ -247,6 +253,14 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     }
     apply(reduce(state, { kind: 'tick', nowMs: Date.now() }));
     apply(expireOverride(state, Date.now()));
+    if (!started) {
+      // The first event moved nothing (no apply published): the member still gets its attributes and projection row.
+      started = true;
+      if (state.version === startVersion) {
+        publish();
+        projection.pushCoalesced(state.version);
+      }
+    }
 
     if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && !pending()) {
       await condition(allHandlersFinished);

@@ -1,15 +1,17 @@
 /**
- * `npm run bench`: memberops against a bare express + PostgreSQL baseline, measured in the same run on this machine.
+ * `npm run bench`: memberops against a bare express + PostgreSQL baseline, measured in the same run on this machine,
+ * on the Temporal dev server and then on the PostgreSQL-backed Temporal server, printed side by side.
  *
- *   npm run bench                      1,000 members, webhooks at 200 events/s
- *   npm run bench -- --quick           200 members, fewer requests (about a minute)
+ *   npm run bench                      1,000 members, webhooks at 200 events/s, both servers
+ *   npm run bench -- --quick           200 members, fewer requests
  *   npm run bench -- --members 500 --rate 100
- *   npm run bench -- --temporal server     against a Temporal server on PostgreSQL (tools/testkit/temporal-server)
+ *   npm run bench -- --temporal dev    one server only (or `server`: tools/testkit/temporal-server)
+ *   npm run bench -- --scenario renewal-day --members 1000     the renewal day (tools/bench/renewal.ts)
  *
- * Self-contained: an in-memory Temporal dev server, a fresh PostgreSQL database (dropped at the end), the real worker
+ * Self-contained: per server, a Temporal (dev server in memory, or server on fresh PostgreSQL databases), a fresh PostgreSQL database (dropped at the end), the real worker
  * and API as child processes (`node --import tsx worker/main.ts`, `… api/main.ts`), the baseline as a third child
  * (tools/bench/baseline-server.ts). The load comes from this process over keep-alive HTTP on 127.0.0.1. Prints a
- * table and writes every figure to .data/bench-last.json. See tools/bench/phases.ts for what each phase measures.
+ * table and writes every figure to .data/bench-last*.json. See tools/bench/phases.ts for what each phase measures.
  */
 import { kitCredentialsEnv, kitLoadLimitsEnv } from '../testkit/api-credentials';
 import { randomBytes } from 'node:crypto';
@@ -28,11 +30,14 @@ import { runPhases, type BenchOptions, type Stack } from './phases';
 import { ScriptProcess, waitUntil } from '../testkit/children';
 import { CleanupStack } from './stack';
 import { startBenchTemporal, type TemporalKind } from './temporal';
-import { commandLine, machineInfo } from './report';
+import { commandLine, machineInfo, sideBySide, type Row } from './report';
+import { FULL_RENEWAL_DAY, RENEWAL_EVENTS_PER_MEMBER, runRenewalDay, type RenewalOptions } from './renewal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LOG_DIR = path.join(ROOT, '.data', 'bench-logs');
 const RESULT_FILE = path.join(ROOT, '.data', 'bench-last.json');
+const resultFileFor = (kind: TemporalKind, renewal: boolean): string =>
+  path.join(ROOT, '.data', `bench-last-${renewal ? 'renewal-' : ''}${kind}.json`);
 const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const TASK_QUEUE = 'memberops-bench';
 
@@ -47,7 +52,13 @@ const envSchema = z.object({
     }),
   /** The `temporal` CLI binary; otherwise found or built by tools/testkit/temporal-cli.ts. */
   TEMPORAL_CLI_PATH: z.string().optional(),
+  /** Worker tuning under test, passed to the worker only (lib/config.ts validates them); unset: the SDK defaults. */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.string().regex(/^\d+$/).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.string().regex(/^\d+$/).optional(),
 });
+
+/** The worker tuning variables the bench passes on (see envSchema). */
+const TUNING_KEYS = ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS'] as const;
 
 /** A bad flag or variable: reported in one line, before anything is started. */
 class UsageError extends Error {
@@ -57,7 +68,10 @@ class UsageError extends Error {
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionsSchema = z.object({
   quick: z.boolean().default(false),
-  temporal: z.enum(['dev', 'server']).default('dev'),
+  temporal: z.enum(['dev', 'server', 'both']).default('both'),
+  scenario: z.enum(['mixed', 'renewal-day']).default('mixed'),
+  duration: count(5, 3600).optional(),
+  'fail-every': count(2, 1000).default(10),
   members: count(10, 20_000).optional(),
   rate: count(1, 5_000).default(200),
   'max-in-flight': count(1, 1_000).default(64),
@@ -72,12 +86,21 @@ const optionsSchema = z.object({
     .default(''),
 });
 
-function parseOptions(argv: string[]): BenchOptions {
+interface MainOptions {
+  bench: BenchOptions;
+  kinds: TemporalKind[];
+  renewal?: RenewalOptions;
+}
+
+function parseOptions(argv: string[]): MainOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
       quick: { type: 'boolean' },
       temporal: { type: 'string' },
+      scenario: { type: 'string' },
+      duration: { type: 'string' },
+      'fail-every': { type: 'string' },
       members: { type: 'string' },
       rate: { type: 'string' },
       'max-in-flight': { type: 'string' },
@@ -93,7 +116,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--temporal dev|server] [--members N] [--rate EVENTS_PER_S] [--max-in-flight N] [--closed-concurrency N]\n' +
+      'npm run bench -- [--quick] [--temporal both|dev|server] [--scenario mixed|renewal-day [--duration S] [--fail-every N]] [--members N] [--rate EVENTS_PER_S] [--max-in-flight N] [--closed-concurrency N]\n' +
         '                 [--access-requests N] [--access-concurrency N] [--access-rate REQ_PER_S] [--lag-samples N]\n' +
         '                 [--node-flags "--trace-gc --max-semi-space-size=32"]   (for the worker, API and baseline alike)\n',
     );
@@ -105,10 +128,19 @@ function parseOptions(argv: string[]): BenchOptions {
     throw new UsageError(`bad options:\n${lines.join('\n')}`);
   }
   const o = r.data;
-  return {
+  const members = o.members ?? (o.quick ? 200 : 1000);
+  // Default window: the full renewal day's rate (about 40,000 events in 15 minutes) for this many members' events.
+  const duration =
+    o.duration ??
+    Math.max(
+      10,
+      Math.round(((members * RENEWAL_EVENTS_PER_MEMBER) / FULL_RENEWAL_DAY.events) * FULL_RENEWAL_DAY.seconds),
+    );
+  const kinds: TemporalKind[] = o.temporal === 'both' ? ['dev', 'server'] : [o.temporal];
+  const bench: BenchOptions = {
     quick: o.quick,
-    temporal: o.temporal,
-    members: o.members ?? (o.quick ? 200 : 1000),
+    temporal: kinds[0] ?? 'dev',
+    members,
     rate: o.rate,
     maxInFlight: o['max-in-flight'],
     closedConcurrency: o['closed-concurrency'],
@@ -118,6 +150,11 @@ function parseOptions(argv: string[]): BenchOptions {
     accessRate: o['access-rate'],
     nodeFlags: o['node-flags'].split(/\s+/).filter(Boolean),
     dunningEvery: 4,
+  };
+  return {
+    bench,
+    kinds,
+    ...(o.scenario === 'renewal-day' ? { renewal: { members, durationS: duration, failEvery: o['fail-every'] } } : {}),
   };
 }
 
@@ -132,6 +169,7 @@ async function startStack(
   cliPathEnv: string | undefined,
   nodeFlags: string[],
   temporalKind: TemporalKind,
+  workerTuning: Record<string, string>,
 ): Promise<Stack> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = (name: string): string => {
@@ -190,7 +228,7 @@ async function startStack(
     children.push(c);
     return pid;
   };
-  const worker = child('worker', 'worker/main.ts', common);
+  const worker = child('worker', 'worker/main.ts', { ...common, ...workerTuning });
   const api = child('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
   const baseline = child('baseline', 'tools/bench/baseline-server.ts', {
     PORT: String(baselinePort),
@@ -253,7 +291,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const command = commandLine();
   const startedAt = new Date();
-  const cleanup = new CleanupStack();
+  let current: CleanupStack | undefined;
   let interruptedAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     // Ctrl-C reaches this process twice (from the terminal's process group and relayed by tsx): only a second press,
@@ -264,7 +302,7 @@ async function main(): Promise<void> {
     }
     interruptedAt = Date.now();
     say(`${signal}: stopping servers and dropping the database`);
-    void cleanup.run().then(() => process.exit(130));
+    void (current?.run() ?? Promise.resolve()).then(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -273,22 +311,54 @@ async function main(): Promise<void> {
   if (!env.success) {
     throw new UsageError(env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
   }
-  say(`${command} (${options.members} members, ${options.rate} events/s)`);
+  const { bench, kinds, renewal } = options;
+  const workerTuning: Record<string, string> = {};
+  for (const k of TUNING_KEYS) if (env.data[k] !== undefined) workerTuning[k] = env.data[k];
+  const tuned = Object.entries(workerTuning).map(([k, v]) => `${k}=${v} `);
+  // The report's command line shows the tuning under test, as it would be typed.
+  const shownCommand = `${tuned.join('')}${command}`;
+  say(
+    `${shownCommand} (${bench.members} members, ${renewal ? `renewal day in ${renewal.durationS} s` : `${bench.rate} events/s`}; ${kinds.join(' then ')})`,
+  );
+  const runs: Array<{ label: string; rows: Row[] }> = [];
   try {
-    const stack = await startStack(
-      cleanup,
-      env.data.TEST_PG_URL,
-      env.data.TEMPORAL_CLI_PATH,
-      options.nodeFlags,
-      options.temporal,
-    );
-    const machine = { ...machineInfo(stack.versions.temporalCli, stack.versions.postgres), temporalServer: stack.versions.temporalServer };
-    const report = await runPhases(stack, options, { command, machine, startedAt, resultFile: RESULT_FILE });
-    process.stdout.write(`${report}\n`);
+    for (const kind of kinds) {
+      const cleanup = new CleanupStack();
+      current = cleanup;
+      try {
+        const stack = await startStack(
+          cleanup,
+          env.data.TEST_PG_URL,
+          env.data.TEMPORAL_CLI_PATH,
+          bench.nodeFlags,
+          kind,
+          workerTuning,
+        );
+        const machine = {
+          ...machineInfo(stack.versions.temporalCli, stack.versions.postgres),
+          temporalServer: stack.versions.temporalServer,
+        };
+        const resultFile = kinds.length > 1 || renewal ? resultFileFor(kind, renewal !== undefined) : RESULT_FILE;
+        const runMeta = { command: shownCommand, machine, startedAt: new Date(), resultFile };
+        const report = renewal
+          ? await runRenewalDay(stack, { ...bench, temporal: kind }, renewal, runMeta)
+          : await runPhases(stack, { ...bench, temporal: kind }, runMeta);
+        process.stdout.write(`${report.text}\n`);
+        runs.push({ label: kind === 'dev' ? 'dev server' : 'PostgreSQL server', rows: report.rows });
+      } finally {
+        const failures = await cleanup.run();
+        for (const f of failures) say(`cleanup: ${f}`);
+        if (failures.length) process.exitCode = 1;
+      }
+    }
+    if (runs.length > 1) {
+      process.stdout.write(
+        `\nside by side, ${startedAt.toISOString()} (${shownCommand}); each ratio is to the bare baseline of the same run\n\n` +
+          `${sideBySide(runs)}\n`,
+      );
+    }
   } finally {
-    const failures = await cleanup.run();
-    for (const f of failures) say(`cleanup: ${f}`);
-    if (failures.length) process.exitCode = 1;
+    current = undefined;
   }
 }
 

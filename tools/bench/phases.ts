@@ -13,16 +13,16 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { Db } from '../../lib/db';
 import { STRIPE_WEBHOOK_PATH, webhookHeaders } from '../testkit/stripe-events';
-import { memberWorkflowId, type MembershipStatus } from '../../workflows/messages';
+import type { MembershipStatus } from '../../workflows/messages';
+import { historyPerEvent } from './history';
 import { BASELINE_ACCESS_TABLE } from './baseline-server';
 import { measureBreakdown } from './breakdown';
 import { paymentFailure, planMemberEvents, type EventPlan, type PlannedEvent } from './events';
 import { closedLoop, httpOutcome, HttpTarget, openLoop, percentiles, pollUntil, type Outcome } from './load';
 import { composeReport, type PhaseResults } from './summary';
-import type { MachineInfo } from './report';
+import type { MachineInfo, Row } from './report';
 import type { LagProbe, ProjectionWatch } from './projection-watch';
 import { waitUntil, type ScriptProcess } from '../testkit/children';
 import { cpuSnapshot, cpuUsage, type CpuUsage } from './stack';
@@ -88,7 +88,10 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-async function withCpu<T>(stack: Stack, fn: () => Promise<T>): Promise<{ result: T; cpu: CpuUsage | undefined }> {
+export async function withCpu<T>(
+  stack: Stack,
+  fn: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuUsage | undefined }> {
   const before = cpuSnapshot();
   const result = await fn();
   return { result, cpu: cpuUsage(before, cpuSnapshot(), stack.roles) };
@@ -98,7 +101,7 @@ async function withCpu<T>(stack: Stack, fn: () => Promise<T>): Promise<{ result:
  * Waits until every planned member shows its final status in the projection, no notice is still being sent, and no
  * projection was written for a second. Resolves to the wait in ms.
  */
-async function settle(stack: Stack, plans: EventPlan[], what: string): Promise<number> {
+export async function settle(stack: Stack, plans: EventPlan[], what: string): Promise<number> {
   const expected = new Map<string, MembershipStatus>();
   for (const p of plans) for (const [id, s] of p.finalStatus) expected.set(id, s);
   const ids = [...expected.keys()];
@@ -125,7 +128,7 @@ async function settle(stack: Stack, plans: EventPlan[], what: string): Promise<n
 }
 
 /** Seconds from `sinceWallMs` to the newest projection write of the plan's members (how long the backlog took). */
-async function projectionCaughtUp(db: Db, plan: EventPlan, sinceWallMs: number): Promise<number> {
+export async function projectionCaughtUp(db: Db, plan: EventPlan, sinceWallMs: number): Promise<number> {
   const [r] = await db.query<{ last: number }>(
     'SELECT extract(epoch FROM max(projected_at)) * 1000 AS last FROM memberships WHERE customer_id = ANY($1)',
     [plan.members.map((m) => m.customerId)],
@@ -133,41 +136,11 @@ async function projectionCaughtUp(db: Db, plan: EventPlan, sinceWallMs: number):
   return Math.max(0, (Number(r?.last ?? sinceWallMs) - sinceWallMs) / 1000);
 }
 
-/**
- * How many history events Temporal writes per webhook event, and of which types, from a sample of the plan's
- * workflows: each one is persisted by the server and most are a round trip with the worker.
- */
-async function historyPerEvent(
-  stack: Stack,
-  plan: EventPlan,
-  sample: number,
-): Promise<{ perEvent: number; types: Record<string, number> }> {
-  const perMember = new Map<string, number>();
-  for (const e of plan.events) perMember.set(e.customerId, (perMember.get(e.customerId) ?? 0) + 1);
-  const types: Record<string, number> = {};
-  let history = 0;
-  let events = 0;
-  for (const m of plan.members.slice(0, sample)) {
-    const h = await stack.temporal.workflow.getHandle(memberWorkflowId(m.customerId)).fetchHistory();
-    for (const e of h.events ?? []) {
-      const name = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(
-        /^EVENT_TYPE_/,
-        '',
-      );
-      types[name] = (types[name] ?? 0) + 1;
-      history++;
-    }
-    events += perMember.get(m.customerId) ?? 0;
-  }
-  for (const k of Object.keys(types)) types[k] = Math.round(((types[k] as number) / events) * 100) / 100;
-  return { perEvent: events ? history / events : NaN, types };
-}
-
 export async function runPhases(
   stack: Stack,
   o: BenchOptions,
   meta: { command: string; machine: MachineInfo; startedAt: Date; resultFile: string },
-): Promise<string> {
+): Promise<{ text: string; rows: Row[] }> {
   const { say } = stack;
   const sockets = Math.max(o.maxInFlight, o.closedConcurrency, o.accessConcurrency);
   const memberops = new HttpTarget(stack.apiUrl, sockets);
@@ -280,7 +253,7 @@ export async function runPhases(
     await settle(stack, plans, 'the closed loop');
     const closedPipelineCpu = cpuUsage(closedCpuFrom, cpuSnapshot(), stack.roles);
     const closedBacklogS = await projectionCaughtUp(stack.db, planB, closedEndedAt);
-    const history = await historyPerEvent(stack, planB, 20);
+    const history = await historyPerEvent(stack.temporal, planB, 20);
 
     // ---- 4. access checks.
     await stack.db.query(

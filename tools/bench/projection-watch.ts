@@ -59,10 +59,11 @@ export class ProjectionWatch {
 
   /**
    * ms from the ack to the first commit showing `status` after the send; 0 when the projection committed before the
-   * ack reached the client (the worker can be that fast); undefined when it was never seen.
+   * ack reached the client (the worker can be that fast); undefined when it was never seen (before `beforeMs`, e.g.
+   * the member's next event, whose own commit would otherwise be taken for this one's).
    */
-  lag(p: LagProbe): number | undefined {
-    const hit = this.seen.get(p.customerId)?.find((s) => s.status === p.status && s.at >= p.sentAt);
+  lag(p: LagProbe, beforeMs = Infinity): number | undefined {
+    const hit = this.seen.get(p.customerId)?.find((s) => s.status === p.status && s.at >= p.sentAt && s.at < beforeMs);
     return hit === undefined ? undefined : Math.max(0, hit.at - p.ackAt);
   }
 

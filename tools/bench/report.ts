@@ -9,7 +9,7 @@ export interface Row {
   metric: string;
   memberops: number | undefined;
   baseline?: number;
-  unit: 'ms' | 'ev/s' | 'req/s' | 'count' | 's';
+  unit: 'ms' | 'ev/s' | 'req/s' | 'count' | 's' | 'per event';
   /** `lt`: memberops must stay below `target`; `gt`: above. */
   target?: { op: 'lt' | 'gt'; value: number; also?: { ok: boolean; why: string } };
 }
@@ -17,6 +17,7 @@ export interface Row {
 export function fmt(v: number | undefined, unit: Row['unit']): string {
   if (v === undefined || Number.isNaN(v)) return '—';
   if (unit === 'count') return String(Math.round(v));
+  if (unit === 'per event') return v.toFixed(2);
   if (unit === 'ev/s' || unit === 'req/s') return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${unit}`;
   if (unit === 's') return `${v.toFixed(1)} s`;
   return `${v >= 100 ? Math.round(v) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
@@ -112,4 +113,31 @@ export function commandLine(): string {
 export function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Two runs' tables side by side (the dev server and the PostgreSQL-backed server), each against the bare baseline
+ * measured in its own run. Rows are matched by metric name; a row only one run has shows "—" for the other.
+ */
+export function sideBySide(runs: Array<{ label: string; rows: Row[] }>): string {
+  const metrics: string[] = [];
+  for (const run of runs) for (const r of run.rows) if (!metrics.includes(r.metric)) metrics.push(r.metric);
+  const header = ['metric', ...runs.flatMap((run) => [`${run.label}: memberops`, 'baseline', 'ratio', 'met?'])];
+  const body = metrics.map((metric) => [
+    metric,
+    ...runs.flatMap((run) => {
+      const r = run.rows.find((x) => x.metric === metric);
+      if (!r) return ['—', '—', '—', ''];
+      const m = met(r);
+      return [
+        fmt(r.memberops, r.unit),
+        r.baseline === undefined ? '—' : fmt(r.baseline, r.unit),
+        ratio(r.memberops, r.baseline),
+        m === undefined ? '' : m ? 'yes' : 'NO',
+      ];
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }

@@ -19,7 +19,8 @@ export async function startBenchTemporal(
 ): Promise<BenchTemporal> {
   if (kind === 'server') {
     const binaries = await findOrBuildTemporalServer({ log: opts.say });
-    if (!binaries) throw new Error('no temporal-server and no Go toolchain to build it (see tools/testkit/temporal-server)');
+    if (!binaries)
+      throw new Error('no temporal-server and no Go toolchain to build it (see tools/testkit/temporal-server)');
     // A fresh pair of databases per run, dropped at the end, like the bench's own database.
     const server = await TemporalServer.start({ binaries, pgUrl: opts.pgAdminUrl, dropOnStop: true, log: opts.say });
     return {
@@ -30,7 +31,8 @@ export async function startBenchTemporal(
     };
   }
   const cliPath = await findOrBuildTemporalCli({ envPath: opts.cliPathEnv, log: opts.say });
-  if (!cliPath) throw new Error('no temporal CLI binary and no Go toolchain to build one (see tools/testkit/temporal-cli.ts)');
+  if (!cliPath)
+    throw new Error('no temporal CLI binary and no Go toolchain to build one (see tools/testkit/temporal-cli.ts)');
   const server = await TemporalDevServer.start({ cliPath, headless: true, logFile: opts.logFile, log: opts.say });
   return {
     address: server.address,
