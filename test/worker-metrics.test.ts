@@ -40,6 +40,42 @@ describe('worker metrics endpoint', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('answers /readyz from whether the worker polls and reaches Temporal; the checks only with a key', async () => {
+    let polling = true;
+    let temporal = true;
+    const ready = await startWorkerMetricsServer(0, [key], {
+      polling: () => polling,
+      temporal: async () => {
+        if (!temporal) throw new Error('connection refused');
+        return true;
+      },
+    });
+    try {
+      const get = (auth?: string) =>
+        fetch(`http://127.0.0.1:${ready.port}/readyz`, auth ? { headers: { authorization: `Bearer ${auth}` } } : {});
+      let res = await get();
+      expect([res.status, await res.json()]).toEqual([200, { status: 'ready' }]);
+      res = await get(key);
+      expect(await res.json()).toEqual({ status: 'ready', checks: { polling: 'ok', temporal: 'ok' } });
+      temporal = false;
+      res = await get(key);
+      expect([res.status, await res.json()]).toEqual([
+        503,
+        { status: 'unavailable', checks: { polling: 'ok', temporal: 'unreachable' } },
+      ]);
+      polling = false;
+      temporal = true;
+      res = await get();
+      expect([res.status, await res.json()]).toEqual([503, { status: 'unavailable' }]);
+      res = await get('wrong');
+      expect(await res.json()).toEqual({ status: 'unavailable' });
+      res = await get(key);
+      expect(await res.json()).toEqual({ status: 'unavailable', checks: { polling: 'not polling', temporal: 'ok' } });
+    } finally {
+      await ready.close();
+    }
+  });
+
   it('refuses to start without API keys', async () => {
     await expect(startWorkerMetricsServer(0, [])).rejects.toThrow(/WORKER_METRICS_PORT needs API_KEYS/);
   });
