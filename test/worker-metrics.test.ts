@@ -94,6 +94,8 @@ describe("the Temporal SDK's own worker metrics", () => {
   it('serves the task slots, pollers and request latencies of `npm run worker` on TEMPORAL_METRICS_ADDRESS', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'worker-sdk-metrics-'));
     const port = await freePort();
+    const healthPort = await freePort();
+    const key = 'mk_test_worker_readyz_key_0123456789abcdef';
     const { temporalAddress, databaseUrl } = testEnv();
     const worker = new ScriptProcess('worker', 'worker/main.ts', {
       cwd: dir,
@@ -103,6 +105,8 @@ describe("the Temporal SDK's own worker metrics", () => {
         TEMPORAL_ADDRESS: temporalAddress,
         TEMPORAL_TASK_QUEUE: `sdk-metrics-${randomBytes(4).toString('hex')}`,
         TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${port}`,
+        WORKER_METRICS_PORT: String(healthPort),
+        API_KEYS: key,
         STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
         LOG_LEVEL: 'warn',
       },
@@ -128,6 +132,14 @@ describe("the Temporal SDK's own worker metrics", () => {
       ).catch((err: Error) => {
         throw new Error(`${err.message}\nworker log:\n${worker.tail()}`);
       });
+      // The worker's own readiness: polling, Temporal reachable (the checks for a caller with a key).
+      const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect([ready.status, await ready.json()]).toEqual([
+        200,
+        { status: 'ready', checks: { polling: 'ok', temporal: 'ok' } },
+      ]);
       expect([...names].some((n) => n.startsWith('temporal_') && n.endsWith('_total'))).toBe(true);
     } finally {
       await worker.stop();
