@@ -17,7 +17,15 @@ async function main(): Promise<void> {
   const metrics =
     config.workerMetricsPort === undefined
       ? undefined
-      : await startWorkerMetricsServer(config.workerMetricsPort, config.security.apiKeys);
+      : await startWorkerMetricsServer(config.workerMetricsPort, config.security.apiKeys, {
+          polling: () => worker.getState() === 'RUNNING',
+          // Temporal's gRPC health check, cut at 2 s (an unreachable server answers false, not a hang).
+          temporal: () =>
+            Promise.race([
+              connection.healthService.check({}).then(() => true),
+              new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+            ]),
+        });
   onShutdown(log, async () => {
     await metrics?.close();
     // The Temporal runtime may already be draining it on the same signal.

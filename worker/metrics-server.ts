@@ -1,4 +1,8 @@
-/** The worker's own GET /metrics, for `npm run worker` apart from the API: activities' metrics, behind an app key. */
+/**
+ * The worker's own GET /metrics, for `npm run worker` apart from the API: activities' metrics, behind an app key;
+ * and its GET /readyz: 200 while it polls its task queue with Temporal reachable, else 503; the checks only to a
+ * caller with an app key.
+ */
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,12 +14,37 @@ export interface WorkerMetricsServer {
   close(): Promise<void>;
 }
 
-export async function startWorkerMetricsServer(port: number, apiKeys: readonly string[]): Promise<WorkerMetricsServer> {
+/** What the worker's readiness reads: whether it polls, and whether its Temporal connection answers. */
+export interface WorkerHealth {
+  polling(): boolean;
+  temporal(): Promise<boolean>;
+}
+
+export async function startWorkerMetricsServer(
+  port: number,
+  apiKeys: readonly string[],
+  health?: WorkerHealth,
+): Promise<WorkerMetricsServer> {
   // Metrics name members' volumes and failures: never served without a key.
-  if (apiKeys.length === 0) throw new Error('WORKER_METRICS_PORT needs API_KEYS (the scraper sends one as a bearer token)');
+  if (apiKeys.length === 0)
+    throw new Error('WORKER_METRICS_PORT needs API_KEYS (the scraper sends one as a bearer token)');
   const app = express();
   app.disable('x-powered-by');
-  app.get('/metrics', requireApiKey(createApiKeyCheck(apiKeys)), async (_req, res) => {
+  const hasApiKey = createApiKeyCheck(apiKeys);
+  app.get('/readyz', async (req, res) => {
+    const polling = health?.polling() ?? false;
+    const temporal = health ? await health.temporal().catch(() => false) : false;
+    const ok = polling && temporal;
+    const status = ok ? 'ready' : 'unavailable';
+    res
+      .status(ok ? 200 : 503)
+      .json(
+        hasApiKey(req)
+          ? { status, checks: { polling: polling ? 'ok' : 'not polling', temporal: temporal ? 'ok' : 'unreachable' } }
+          : { status },
+      );
+  });
+  app.get('/metrics', requireApiKey(hasApiKey), async (_req, res) => {
     res.type(register.contentType).send(await register.metrics());
   });
   const server = await new Promise<Server>((resolve, reject) => {

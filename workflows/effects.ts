@@ -6,6 +6,9 @@
 import { patched, proxyActivities, type ActivityFailure, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
+/** One attempt's limit: an attempt abandoned by continue-as-new is over this long after it started. */
+export const EFFECT_ATTEMPT_TIMEOUT_MS = 30_000;
+
 /** Retries with backoff; the deadline, not an attempt count, ends them. */
 export const effectRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 
@@ -22,7 +25,7 @@ export function effectActivities(deadlineMs: number | undefined): EffectActiviti
   let proxies = byDeadline.get(key);
   if (!proxies) {
     proxies = proxyActivities<Activities>({
-      startToCloseTimeout: '30s',
+      startToCloseTimeout: EFFECT_ATTEMPT_TIMEOUT_MS,
       ...(key > 0 ? { scheduleToCloseTimeout: key } : {}),
       retry: effectRetry,
     });

@@ -12,6 +12,8 @@ export class Lane<T> {
   private readonly items: T[] = [];
   private running = false;
   private failure: unknown;
+  private gate: Promise<unknown> | undefined;
+  private paused = false;
 
   constructor(
     readonly name: string,
@@ -35,6 +37,29 @@ export class Lane<T> {
     return Math.max(0, this.items.length - (this.running ? 1 : 0));
   }
 
+  /**
+   * Every item not yet finished, the one in flight first: what continue-as-new carries to the next run (see
+   * membership.ts). The in-flight attempt is abandoned there; effects are idempotent by key.
+   */
+  carried(): T[] {
+    return [...this.items];
+  }
+
+  /** Whether the first item had started when the run continued as new. */
+  inFlight(): boolean {
+    return this.running && this.items.length > 0;
+  }
+
+  /** Starts no further item (the run is about to continue as new); the one in flight goes on. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Items wait for `gate` before the lane runs them (a carried in-flight attempt of the last run ending first). */
+  holdUntil(gate: Promise<unknown>): void {
+    this.gate = gate;
+  }
+
   idle(): boolean {
     return !this.running && this.items.length === 0;
   }
@@ -47,7 +72,11 @@ export class Lane<T> {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.items.length > 0) {
+      if (this.gate) {
+        await this.gate;
+        this.gate = undefined;
+      }
+      while (this.items.length > 0 && !this.paused) {
         const item = this.items[0] as T;
         try {
           await this.run(item);

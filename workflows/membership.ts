@@ -4,6 +4,7 @@
  */
 import {
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -13,6 +14,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -34,7 +36,7 @@ import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
 import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
 import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
 import { crmSummary, currentDetails, noticeSummary } from './temporal-ui';
-import { effectActivities, recordFailedEffect } from './effects';
+import { EFFECT_ATTEMPT_TIMEOUT_MS, effectActivities, recordFailedEffect } from './effects';
 import { Lane, throwLaneBugs } from './lane';
 
 /** Support requests: retry transient failures without limit, with backoff (member effects have a deadline: effects.ts). */
@@ -44,11 +46,25 @@ const projectionOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 } as const;
+/**
+ * A local activity retries inside one workflow task (heartbeating it, queries waiting): it gives up after a while,
+ * and the projection lane waits on a durable timer before trying again (PostgreSQL down for hours), so the workflow
+ * stays responsive and can continue as new between attempts.
+ */
+// (An attempt count, not scheduleToCloseTimeout: the worker kept retrying a local activity past the latter.)
+const localProjectionOptions = {
+  ...projectionOptions,
+  retry: { ...projectionOptions.retry, maximumAttempts: 5 },
+} as const;
+/** How long continue-as-new waits for an effect in flight before carrying it. */
+const CARRY_WAIT_MS = 10_000;
+/** The projection lane's pause after a local activity gave up: 5 s doubling up to a minute. */
+const projectionPauseMs = (failures: number): number => Math.min(60_000, 5_000 * 2 ** Math.min(failures - 1, 4));
 /** Histories recorded before the projection became a local activity replay with the plain activity. */
 const { projectMembership: projectMembershipActivity } = proxyActivities<Activities>(projectionOptions);
 // A local activity: one marker instead of an activity task round trip per state change (14 → ~8 history events
 // per webhook in `npm run bench`), and a shorter ack-to-projection lag.
-const { projectMembership } = proxyLocalActivities<Activities>(projectionOptions);
+const { projectMembership } = proxyLocalActivities<Activities>(localProjectionOptions);
 const { loadWorkerSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s' });
 
 interface MembershipWorkflowInput {
@@ -66,6 +82,28 @@ interface MembershipWorkflowInput {
    * recorded, so they replay unchanged.
    */
   lean?: boolean;
+  /** Effects the previous run had not finished (a lane stuck retrying, e.g. during a PostgreSQL outage). */
+  pendingEffects?: CarriedEffects;
+}
+
+type NoticeEffect = Extract<Effect, { type: 'notify' }>;
+type StripeEffect = Extract<Effect, { type: 'cancelInStripe' }>;
+type CrmEffect = Extract<Effect, { type: 'crmSync' }>;
+
+/**
+ * The lanes' unfinished items across continue-as-new, in order, the one in flight first. The projection coalesces to
+ * "project the latest version". An attempt in flight is abandoned by the old run: effects are idempotent by key
+ * (notices claim their key, CRM tag operations are recorded per key, Stripe takes the idempotency key), and the new run
+ * holds a lane whose attempt was in flight until that attempt's start-to-close limit has passed, so the two never
+ * overlap.
+ */
+export interface CarriedEffects {
+  projection: boolean;
+  notify: NoticeEffect[];
+  stripe: StripeEffect[];
+  crm: CrmEffect[];
+  /** Lanes whose first item had started. */
+  inFlight: Array<'notify' | 'stripe' | 'crm'>;
 }
 
 /** Event types that may start a dunning cycle and so need the current policy. */
@@ -82,6 +120,9 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   const lean = input.lean === true;
   const queue: MemberEvent[] = [...(input.pendingEvents ?? [])];
   let settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
+  // Runs started before this continue as new only once every lane is idle (their histories replay unchanged); later
+  // runs continue as new when the history is long even with a lane stuck, carrying its items (CarriedEffects).
+  const carryEffects = lean || patched('continue-as-new-carries-effects');
 
   setHandler(stripeEventSignal, (event) => {
     queue.push(event);
@@ -92,17 +133,32 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     snapshots.push(snapshot);
   });
 
+  let projecting = false;
   const projection = new Lane<number>('projection', async () => {
-    const input = { view: toView(state), transitions: state.transitions };
-    const summary = `project v${state.version}`;
-    if (lean || patched('projection-local-activity')) await projectMembership.executeWithOptions({ summary }, [input]);
-    else await projectMembershipActivity(input);
+    for (let failures = 1; ; failures++) {
+      // The newest state on every attempt: a state that moved during the outage is projected once, as it is now.
+      const input = { view: toView(state), transitions: state.transitions };
+      projecting = true;
+      try {
+        if (lean || patched('projection-local-activity'))
+          await projectMembership.executeWithOptions({ summary: `project v${state.version}` }, [input]);
+        else await projectMembershipActivity(input);
+        return;
+      } catch (err) {
+        // A local activity that gave up surfaces as its ApplicationFailure (a regular one as an ActivityFailure).
+        if (!(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
+        log.warn('projection failed; retrying after a pause', { error: err.cause?.message ?? err.message });
+      } finally {
+        projecting = false;
+      }
+      await sleep(projectionPauseMs(failures));
+    }
   });
   // Effects retry until the worker's deadline, then are recorded as failed (one alert) and their lane moves on.
   const effects = () => effectActivities(settings.effectDeadlineMs);
   const gaveUp = (lane: string) => (e: { key: string }, failure: ActivityFailure) =>
     recordFailedEffect(state.customerId, lane, e.key, failure, lean);
-  const notices = new Lane<Extract<Effect, { type: 'notify' }>>(
+  const notices = new Lane<NoticeEffect>(
     'notify',
     (e) =>
       effects().sendMemberNotice.executeWithOptions(
@@ -111,7 +167,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       ),
     gaveUp('notify'),
   );
-  const stripe = new Lane<Extract<Effect, { type: 'cancelInStripe' }>>(
+  const stripe = new Lane<StripeEffect>(
     'stripe',
     (e) =>
       effects().cancelSubscriptionInStripe.executeWithOptions({ summary: `stripe cancel ${e.subscriptionId}` }, [
@@ -119,7 +175,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       ]),
     gaveUp('stripe'),
   );
-  const crm = new Lane<Extract<Effect, { type: 'crmSync' }>>(
+  const crm = new Lane<CrmEffect>(
     'crm',
     async (e) => {
       const view = toView(state);
@@ -195,6 +251,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
 
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
+  const readyToContinueAsNew = (): boolean => carryEffects || lanes.every((l) => l.idle());
 
   // A new member started by its first event publishes and projects the state that event makes, not the empty one
   // before it (that search attribute upsert and projection write were replaced within the same workflow task).
@@ -204,6 +261,26 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     publish();
     if (!input.state) projection.pushCoalesced(state.version);
   }
+  const carried = input.pendingEffects;
+  if (carried) {
+    if (carried.inFlight.length > 0) {
+      const gate = sleep(EFFECT_ATTEMPT_TIMEOUT_MS + 5_000);
+      for (const name of carried.inFlight) ({ notify: notices, stripe, crm })[name].holdUntil(gate);
+    }
+    for (const e of carried.notify) notices.push(e);
+    for (const e of carried.stripe) stripe.push(e);
+    for (const e of carried.crm) crm.push(e);
+    if (carried.projection) projection.pushCoalesced(state.version);
+  }
+  const carry = (): CarriedEffects => ({
+    projection: !projection.idle(),
+    notify: notices.carried(),
+    stripe: stripe.carried(),
+    crm: crm.carried(),
+    inFlight: (['notify', 'stripe', 'crm'] as const).filter((name) =>
+      ({ notify: notices, stripe, crm })[name].inFlight(),
+    ),
+  });
 
   for (;;) {
     const deadline = earliestDeadline(nextDeadline(state), state);
@@ -214,7 +291,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       const wake = (): boolean =>
         pending() ||
         moved() ||
-        (shouldContinueAsNew() && lanes.every((l) => l.idle())) ||
+        (shouldContinueAsNew() && readyToContinueAsNew()) ||
         lanes.some((l) => l.bug() !== undefined);
       if (!deadline) await condition(wake);
       else {
@@ -262,16 +339,27 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       }
     }
 
-    if (shouldContinueAsNew() && lanes.every((l) => l.idle()) && !pending()) {
+    if (shouldContinueAsNew() && readyToContinueAsNew() && !pending()) {
       await condition(allHandlersFinished);
-      // A billing-help signal handled meanwhile may have queued a notice: it is sent by this run, not dropped.
-      if (!lanes.every((l) => l.idle())) continue;
+      // A billing-help signal handled meanwhile may have queued a notice: it is sent by this run, or carried.
+      if (!readyToContinueAsNew()) continue;
+      // A local activity in flight ends before the run does (it gives up after a few seconds of attempts).
+      if (carryEffects) {
+        await condition(() => !projecting);
+        // An effect in flight gets a moment to finish (a healthy call does), so that the next run need not hold its
+        // lane for the abandoned attempt; one stuck retrying is carried and held (CarriedEffects).
+        const effectLanes = [notices, stripe, crm];
+        for (const lane of effectLanes) lane.pause();
+        const settled = (): boolean => !effectLanes.some((l) => l.inFlight());
+        if (!settled()) await condition(settled, CARRY_WAIT_MS);
+      }
       await continueAsNew<typeof membershipWorkflow>({
         customerId: state.customerId,
         state,
         pendingEvents: queue,
         pendingSnapshots: snapshots,
         lean: true,
+        ...(carryEffects ? { pendingEffects: carry() } : {}),
       });
     }
   }

@@ -85,7 +85,13 @@ export class ScriptProcess {
     const [cmd, argv] = canPdeathsig
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
       : [process.execPath, args];
-    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...this.opts.env };
+    const env = {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/tmp',
+      // The run directory has no tsconfig.json: without it tsx would compile the console's JSX for React.
+      TSX_TSCONFIG_PATH: path.join(REPO_ROOT, 'tsconfig.json'),
+      ...this.opts.env,
+    };
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
