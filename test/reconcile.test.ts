@@ -100,6 +100,9 @@ describe('reconciliation schedule', () => {
   it('repairs a status Stripe changed without an event, and alerts once', async () => {
     const population = fake.seedPopulation(10, { prefix: 'cus_drift' });
     await runBackfill(h);
+    // Snapshots are ordered by Stripe's whole seconds: a reconciliation run in the very second of the backfill's
+    // snapshot would count as no newer (stale). Hourly runs never meet that; this test waits the second out.
+    const backfilledIn = Math.floor(Date.now() / 1000);
     const member = population.find((m) => m.stripeStatus === 'active' && !m.cancelAtPeriodEnd);
     if (!member?.subscriptionId) throw new Error('population has an active member');
     await h.waitForStatus(member.customerId, 'active');
@@ -117,6 +120,10 @@ describe('reconciliation schedule', () => {
     }) as unknown as StripeEventJson;
     expect((await h.post(delivered)).status).toBe(200);
 
+    await waitFor(async () => Math.floor(Date.now() / 1000) > backfilledIn, {
+      timeoutMs: 5_000,
+      description: 'the second of the backfill snapshot to pass',
+    });
     const first = await reconcileNow();
     expect(first.missed_events).toBe(0);
     expect(first.drift).toEqual([
