@@ -1,6 +1,7 @@
 /** Stripe invoices: retrieved by id, and listed for a customer newest first (the dunning notice's payment link). */
 import { now } from '../scaffold';
-import { retrieve, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
+import { retrieve, token, type StripeAccount, type StripeRoute } from './account';
+import { limitOf } from './lists';
 
 export interface InvoiceSeed {
   id: string;
@@ -19,16 +20,7 @@ export function invoiceRoutes(acct: StripeAccount): StripeRoute[] {
       'GET',
       /^\/v1\/invoices$/,
       (_p, _b, q) => {
-        const limit = q.limit === undefined ? 10 : Number(q.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-          throw new StripeApiError(
-            400,
-            'invalid_request_error',
-            'Invalid integer: limit must be between 1 and 100',
-            'parameter_invalid_integer',
-            'limit',
-          );
-        }
+        const limit = limitOf(q);
         const found = [...acct.invoices.values()]
           .filter(
             (i) =>

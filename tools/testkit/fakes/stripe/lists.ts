@@ -13,7 +13,8 @@ export function newestFirst(objects: Iterable<Json>): Json[] {
     .map(({ o }) => o);
 }
 
-function limitOf(q: Json): number {
+/** `limit` 1..100, default 10; anything else is Stripe's 400. */
+export function limitOf(q: Json): number {
   const limit = q.limit === undefined ? 10 : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw new StripeApiError(

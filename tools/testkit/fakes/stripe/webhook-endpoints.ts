@@ -1,6 +1,7 @@
 /** Stripe webhook endpoints: listed (newest first, paginated with `starting_after`) and retrieved, as the doctor reads them. */
 import { now } from '../scaffold';
-import { retrieve, StripeApiError, token, type StripeAccount, type StripeRoute } from './account';
+import { retrieve, token, type StripeAccount, type StripeRoute } from './account';
+import { limitOf } from './lists';
 
 export interface WebhookEndpointSeed {
   url: string;
@@ -18,16 +19,7 @@ export function webhookEndpointRoutes(acct: StripeAccount): StripeRoute[] {
       'GET',
       /^\/v1\/webhook_endpoints$/,
       (_p, _b, q) => {
-        const limit = q.limit === undefined ? 10 : Number(q.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-          throw new StripeApiError(
-            400,
-            'invalid_request_error',
-            'Invalid integer: limit must be between 1 and 100',
-            'parameter_invalid_integer',
-            'limit',
-          );
-        }
+        const limit = limitOf(q);
         const all = [...acct.webhookEndpoints.values()].reverse();
         const after = typeof q.starting_after === 'string' ? all.findIndex((e) => e.id === q.starting_after) : -1;
         const rest = all.slice(after + 1);
