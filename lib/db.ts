@@ -129,7 +129,8 @@ export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<str
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
-    client.release();
+    // Discarded, not returned to the pool: its session has no statement timeout any more.
+    client.release(true);
   }
   return applied;
 }

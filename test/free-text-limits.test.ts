@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { signIntercomWebhook } from '../tools/testkit/fakes/fake-intercom';
 import { WEBHOOK_BODY_LIMIT } from '../api/routes/stripe-webhook';
 import { DependencyUnavailableError } from '../lib/dependency-errors';
-import { createDb } from '../lib/db';
+import { createDb, migrate } from '../lib/db';
 import { conversationUserCreated } from './helpers/intercom-notifications';
 import { startHarness, testEnv, type Harness } from './helpers/harness';
 
@@ -77,6 +77,18 @@ describe('PostgreSQL', () => {
       await expect(db.query('SELECT pg_sleep(5)')).rejects.toThrow(DependencyUnavailableError);
       // The pool stays usable afterwards.
       expect(await db.query<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps the statement timeout on the connection a migration ran on (it lifts it for itself only)', async () => {
+    // One connection: the one migrate() used is the one the next query would get if it went back to the pool.
+    const db = createDb(testEnv().databaseUrl, { max: 1, statementTimeoutMs: 1234 });
+    try {
+      await migrate(db);
+      const [row] = await db.query<{ statement_timeout: string }>('SHOW statement_timeout');
+      expect(row?.statement_timeout).toBe('1234ms');
     } finally {
       await db.close();
     }

@@ -22,12 +22,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Series that appear once the worker has polled, run a workflow task and an activity task. */
+/**
+ * Series that appear once the worker has polled, run a workflow task and an activity task. The execution latencies
+ * are recorded when a task completes, after its schedule-to-start: waiting on them too means the activity's attempt
+ * has finished, not only started, when the samples are read.
+ */
 export const SDK_METRICS_AFTER_ONE_WORKFLOW = [
   'temporal_num_pollers',
   'temporal_worker_task_slots_available',
   'temporal_workflow_task_schedule_to_start_latency_bucket',
+  'temporal_workflow_task_execution_latency_bucket',
   'temporal_activity_schedule_to_start_latency_bucket',
+  'temporal_activity_execution_latency_bucket',
   'temporal_sticky_cache_size',
 ];
 
