@@ -1,7 +1,7 @@
 /** Stripe invoices: retrieved by id, and listed for a customer newest first (the dunning notice's payment link). */
 import { now } from '../scaffold';
 import { retrieve, token, type StripeAccount, type StripeRoute } from './account';
-import { limitOf } from './lists';
+import { listPage, newestFirst } from './lists';
 
 export interface InvoiceSeed {
   id: string;
@@ -20,18 +20,10 @@ export function invoiceRoutes(acct: StripeAccount): StripeRoute[] {
       'GET',
       /^\/v1\/invoices$/,
       (_p, _b, q) => {
-        const limit = limitOf(q);
-        const found = [...acct.invoices.values()]
-          .filter(
-            (i) =>
-              (q.customer === undefined || i.customer === q.customer) &&
-              (q.status === undefined || i.status === q.status),
-          )
-          .sort((a, b) => Number(b.created) - Number(a.created));
-        return {
-          status: 200,
-          body: { object: 'list', data: found.slice(0, limit), has_more: found.length > limit, url: '/v1/invoices' },
-        };
+        const found = [...acct.invoices.values()].filter(
+          (i) => (q.customer === undefined || i.customer === q.customer) && (q.status === undefined || i.status === q.status),
+        );
+        return { status: 200, body: listPage(newestFirst(found), q, '/v1/invoices', 'invoice') };
       },
     ],
   ];

@@ -1,7 +1,7 @@
 /** Stripe webhook endpoints: listed (newest first, paginated with `starting_after`) and retrieved, as the doctor reads them. */
 import { now } from '../scaffold';
 import { retrieve, token, type StripeAccount, type StripeRoute } from './account';
-import { limitOf } from './lists';
+import { listPage, newestFirst } from './lists';
 
 export interface WebhookEndpointSeed {
   url: string;
@@ -18,21 +18,10 @@ export function webhookEndpointRoutes(acct: StripeAccount): StripeRoute[] {
     [
       'GET',
       /^\/v1\/webhook_endpoints$/,
-      (_p, _b, q) => {
-        const limit = limitOf(q);
-        const all = [...acct.webhookEndpoints.values()].reverse();
-        const after = typeof q.starting_after === 'string' ? all.findIndex((e) => e.id === q.starting_after) : -1;
-        const rest = all.slice(after + 1);
-        return {
-          status: 200,
-          body: {
-            object: 'list',
-            data: rest.slice(0, limit),
-            has_more: rest.length > limit,
-            url: '/v1/webhook_endpoints',
-          },
-        };
-      },
+      (_p, _b, q) => ({
+        status: 200,
+        body: listPage(newestFirst(acct.webhookEndpoints.values()), q, '/v1/webhook_endpoints', 'webhook endpoint'),
+      }),
     ],
   ];
 }
