@@ -1,13 +1,7 @@
 /** `npm run worker` apart from the API serves the activities' metrics on WORKER_METRICS_PORT, to app keys only. */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { workerMetrics } from '../lib/metrics';
-import { ScriptProcess, waitUntil } from '../tools/testkit/children';
-import { testEnv } from './helpers/harness';
-import { parseMetrics } from './helpers/metrics';
-import { freePort, SDK_METRICS_AFTER_ONE_WORKFLOW, sdkMetricNames } from './helpers/sdk-metrics';
+import { waitUntil } from '../tools/testkit/children';
+import { freePort, SDK_METRICS_AFTER_ONE_WORKFLOW, sdkMetricNames, startExportingWorker } from './helpers/sdk-metrics';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from '../worker/metrics-server';
 
 describe('worker metrics endpoint', () => {
@@ -89,35 +83,16 @@ describe("the Temporal SDK's own worker metrics", () => {
   }, 120_000);
 
   it('answers /readyz of `npm run worker` on WORKER_METRICS_PORT: polling and Temporal reachable, detail with a key', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'worker-sdk-metrics-'));
-    const port = await freePort();
     const healthPort = await freePort();
     const key = 'mk_test_worker_readyz_key_0123456789abcdef';
-    const { temporalAddress, databaseUrl } = testEnv();
-    const worker = new ScriptProcess('worker', 'worker/main.ts', {
-      cwd: dir,
-      logFile: path.join(dir, 'worker.log'),
-      env: {
-        DATABASE_URL: databaseUrl,
-        TEMPORAL_ADDRESS: temporalAddress,
-        TEMPORAL_TASK_QUEUE: `sdk-metrics-${randomBytes(4).toString('hex')}`,
-        TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${port}`,
-        WORKER_METRICS_PORT: String(healthPort),
-        API_KEYS: key,
-        STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
-        LOG_LEVEL: 'warn',
-      },
-    });
-    worker.start();
+    const exporting = await startExportingWorker({ WORKER_METRICS_PORT: String(healthPort), API_KEYS: key });
+    const { worker } = exporting;
     try {
       let names = new Set<string>();
       await waitUntil(
         'the SDK exporter to report slots, pollers and request latencies',
         async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch((err: Error) => {
-            throw new Error(`GET /metrics: ${String((err.cause as Error | undefined)?.message ?? err.message)}`);
-          });
-          names = new Set(parseMetrics(await res.text()).map((s) => s.name));
+          names = new Set((await exporting.samples()).map((s) => s.name));
           // Task latencies and the sticky cache size appear once the worker has run a workflow task.
           return [
             'temporal_worker_task_slots_available',
@@ -125,7 +100,7 @@ describe("the Temporal SDK's own worker metrics", () => {
             'temporal_request_latency_bucket',
           ].every((n) => names.has(n));
         },
-        { timeoutMs: 30_000, intervalMs: 250, children: [worker] },
+        { timeoutMs: 60_000, intervalMs: 250, children: [worker] },
       ).catch((err: Error) => {
         throw new Error(`${err.message}\nworker log:\n${worker.tail()}`);
       });
@@ -139,8 +114,7 @@ describe("the Temporal SDK's own worker metrics", () => {
       ]);
       expect([...names].some((n) => n.startsWith('temporal_') && n.endsWith('_total'))).toBe(true);
     } finally {
-      await worker.stop();
-      await rm(dir, { recursive: true, force: true });
+      await exporting.stop();
     }
-  });
+  }, 120_000);
 });

@@ -42,8 +42,16 @@ export async function sdkMetricNames(): Promise<Set<string>> {
   return new Set((await sdkMetricSamples()).map((s) => s.name));
 }
 
-/** The samples the worker's SDK exporter serves after one workflow ran. */
-export async function sdkMetricSamples(): Promise<Sample[]> {
+/** `npm run worker` as a child process with the SDK exporter on a free port, on a task queue of its own. */
+export interface ExportingWorker {
+  worker: ScriptProcess;
+  taskQueue: string;
+  /** The exporter's samples now. */
+  samples(): Promise<Sample[]>;
+  stop(): Promise<void>;
+}
+
+export async function startExportingWorker(env: Record<string, string> = {}): Promise<ExportingWorker> {
   const dir = await mkdtemp(path.join(tmpdir(), 'worker-sdk-metrics-'));
   const port = await freePort();
   const { temporalAddress, databaseUrl } = testEnv();
@@ -58,10 +66,31 @@ export async function sdkMetricSamples(): Promise<Sample[]> {
       TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${port}`,
       STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
       LOG_LEVEL: 'warn',
+      ...env,
     },
   });
-  const connection = await Connection.connect({ address: temporalAddress });
   worker.start();
+  return {
+    worker,
+    taskQueue,
+    async samples() {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch((err: Error) => {
+        throw new Error(`GET /metrics: ${String((err.cause as Error | undefined)?.message ?? err.message)}`);
+      });
+      return parseMetrics(await res.text());
+    },
+    async stop() {
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The samples the worker's SDK exporter serves after one workflow ran. */
+export async function sdkMetricSamples(): Promise<Sample[]> {
+  const exporting = await startExportingWorker();
+  const { worker, taskQueue } = exporting;
+  const connection = await Connection.connect({ address: testEnv().temporalAddress });
   try {
     // Without a Stripe key the reconciliation activity fails: a workflow task and an activity task all the same.
     const handle = await new Client({ connection }).workflow.start('reconcileWorkflow', {
@@ -75,10 +104,7 @@ export async function sdkMetricSamples(): Promise<Sample[]> {
       await waitUntil(
         'the SDK exporter to report pollers, slots, task latencies and the sticky cache',
         async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch((err: Error) => {
-            throw new Error(`GET /metrics: ${String((err.cause as Error | undefined)?.message ?? err.message)}`);
-          });
-          samples = parseMetrics(await res.text());
+          samples = await exporting.samples();
           names = new Set(samples.map((s) => s.name));
           return SDK_METRICS_AFTER_ONE_WORKFLOW.every((n) => names.has(n));
         },
@@ -91,8 +117,7 @@ export async function sdkMetricSamples(): Promise<Sample[]> {
     }
     return samples;
   } finally {
-    await worker.stop();
+    await exporting.stop();
     await connection.close();
-    await rm(dir, { recursive: true, force: true });
   }
 }
