@@ -73,7 +73,7 @@ export function adminRouter(deps: AdminDeps): Router {
       },
     }),
   );
-  router.use('/admin', adminSession({ db: deps.db, nodeEnv: deps.nodeEnv, secret: deps.sessionSecret }));
+  router.use('/admin', adminSession({ db: deps.db, log: deps.log, nodeEnv: deps.nodeEnv, secret: deps.sessionSecret }));
   router.use('/admin', express.urlencoded({ extended: false, limit: '8kb' }));
 
   const csrf = (req: Request, res: Response, next: NextFunction): void => {

@@ -8,6 +8,7 @@ import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import type { Db } from '../../lib/db';
+import type { Logger } from '../../lib/logger';
 
 export const ADMIN_COOKIE = 'memberops_admin';
 /** A founder stays signed in this long without signing in again. */
@@ -22,6 +23,7 @@ declare module 'express-session' {
 
 export function adminSession(opts: {
   db: Db;
+  log: Logger;
   nodeEnv: 'development' | 'production' | 'test';
   /** SESSION_SECRET; unset outside production: random per process (sessions then end with the process). */
   secret?: string;
@@ -30,7 +32,15 @@ export function adminSession(opts: {
   return session({
     name: ADMIN_COOKIE,
     secret: opts.secret ?? randomBytes(32).toString('hex'),
-    store: new PgStore({ pool: opts.db.pool, tableName: 'admin_sessions', pruneSessionInterval: 15 * 60 }),
+    store: new PgStore({
+      pool: opts.db.pool,
+      tableName: 'admin_sessions',
+      pruneSessionInterval: 15 * 60,
+      // The store's own failures (pruning expired sessions) in our log, not on stderr; none once the pool is closing.
+      errorLog: (...args: unknown[]) => {
+        if (!opts.db.pool.ending) opts.log.warn({ err: args.find((a) => a instanceof Error) }, 'admin session store failed');
+      },
+    }),
     resave: false,
     saveUninitialized: false,
     cookie: {
