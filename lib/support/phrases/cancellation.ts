@@ -96,6 +96,7 @@ export const CANCELLATION_RULES: IntentRules = {
     'desinscri*': 2,
     'pas renouvel*': 3,
     'arreter subscription': 3,
+    'veux arreter': 2,
     suspendre: 2,
     'cancelar*': 3,
     'darme de baja': 3,

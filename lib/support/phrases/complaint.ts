@@ -86,6 +86,11 @@ export const DISPUTED_CHARGE_PHRASES: readonly string[] = [
   'without any warning',
   'without warning',
   'never signed up',
+  'charged anyway',
+  'charged me anyway',
+  'cobraron igual',
+  'trotzdem abgebucht',
+  'preleve quand meme',
   'charged the yearly',
   'charged the annual',
   // German, French, Spanish.
