@@ -70,6 +70,9 @@ async function signIn(): Promise<string> {
   const signedIn = cookieFrom(res, ADMIN_COOKIE);
   if (!signedIn) throw new Error('no session cookie after sign-in');
   cookiesSeen.push(signedIn);
+  // express-session sends the headers first and ends the body once the session row is saved or touched: read to
+  // the end, so that no write of this request lands after the caller's next step (an expiry set by a test).
+  await res.text();
   return signedIn;
 }
 
