@@ -16,7 +16,7 @@ describe('support automation through the API', () => {
   it("answers a login problem with the sign-in instructions and the member's actual access state", async () => {
     const m = await member({ pastDue: true });
     const r = await postSupport(
-      { memberId: m.appUserId, body: "I can't log in, the magic link never arrives" },
+      { memberId: m.appUserId, body: "I can't log in, how do I sign in?" },
       '198.51.100.10',
     );
 
