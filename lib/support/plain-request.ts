@@ -58,7 +58,8 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   },
   {
     why: 'something to be done differently, or that is wrong',
-    pattern: /\b(?:instead|statt|anstatt|au lieu|en vez|en lugar|rather than|differently|wrong|falsch|faux|incorrect\w*)\b/,
+    pattern:
+      /\b(?:instead|statt|anstatt|au lieu|en vez|en lugar|rather than|differently|wrong|falsch|faux|incorrect\w*)\b/,
   },
   {
     why: 'something that keeps happening or never happened (never, again, every time, still not)',
