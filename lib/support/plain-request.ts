@@ -9,7 +9,7 @@
  * The marks are read on the raw message (punctuation and capitals count), lowercased, without accents and
  * apostrophes ("didn't" is `didnt`). Each was kept because, on the 5-fold cross-validation of the training corpus,
  * it appears far more often in messages labelled as needing a person than in plain requests, or because it stopped
- * wrong automatic answers for few right ones; see the README ("The plain-request gate") for the figures. A founder
+ * wrong automatic answers for few right ones; see the README (support, decision step 6) for the figures. A founder
  * may add words to a mark; a new mark should be checked with `npx tsx tools/support-report.ts` (cross-validation).
  */
 import type { SupportIntent } from '../../workflows/support-messages';
