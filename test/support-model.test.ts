@@ -78,9 +78,17 @@ describe('support confidence threshold', () => {
 
 describe('support decisions when unsure', () => {
   it('answers a paying member who is locked out with access help, not the status reply', () => {
-    const result = classify('I paid this morning but I am still locked out of the courses', { member: activeMember });
+    const result = classify('I paid this morning but I am locked out of the courses', { member: activeMember });
     expect(result).toMatchObject({ intent: 'account_access', route: 'auto_reply' });
     expect(result.reason).toContain('Paid but locked out');
+  });
+
+  it('hands a paying member who is "still" locked out to a person: it keeps happening, the sign-in steps are not enough', () => {
+    const result = classify('I paid this morning but I am still locked out of the courses', { member: activeMember });
+    expect(result).toMatchObject({ intent: 'account_access', route: 'human' });
+    expect(result.reason).toContain(
+      'something that keeps happening or never happened (never, again, every time, still not) ("still locked")',
+    );
   });
 
   it('hands "I paid but cannot get in" to a person when our records give no access', () => {

@@ -30,6 +30,7 @@ import {
   PAID_CLAIM_PHRASES,
 } from './phrases/complaint';
 import { NEEDS_PERSON_GROUPS } from './phrases/needs-person';
+import { plainRequestObjections } from './plain-request';
 
 export { normalizeMessage } from './normalize';
 
@@ -475,6 +476,13 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
       'human',
       `Confidence ${confidence} is below the ${threshold} needed to answer ${intent} automatically`,
     );
+  }
+  // The right intent's reply fits only a plain request: anything more (a sum, a report of a fault, a second
+  // request, terms the reply does not cover, the model reading another topic) goes to a person, every mark named.
+  const modelLead = heard.probability - (heard.ranking.find((r) => r.intent === intent)?.probability ?? 0);
+  const objections = plainRequestObjections({ ...input, intent, modelIntent: heard.intent, modelLead });
+  if (objections.length > 0) {
+    return decide('human', `Not a plain request that the ${intent} reply fully answers: ${objections.join('; ')}`);
   }
   const priorAutoReplies = input.priorAutoReplies ?? 0;
   if (priorAutoReplies > 0) {
