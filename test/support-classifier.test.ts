@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
+import { PLAIN_REQUEST_MARKS } from '../lib/support/plain-request';
+import { MAX_MESSAGE_CHARS } from '../lib/free-text';
 import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE, MODEL_TIE_BREAK_MIN } from '../lib/support/rules';
 import {
   accuracy,
@@ -502,5 +504,42 @@ describe('support cross-validation', () => {
     expect(highest.right / highest.answered).toBeGreaterThanOrEqual(
       lowest.right / lowest.answered - 1 / highest.answered,
     );
+  });
+});
+
+describe('plain-request marks on hostile text', () => {
+  /** The fastest of five runs of every mark on `text`, in ms: the minimum is what the pattern costs, not the box. */
+  const slowestMark = (text: string): { ms: number; why: string } => {
+    let worst = { ms: 0, why: '' };
+    for (const mark of PLAIN_REQUEST_MARKS) {
+      let best = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        mark.pattern.test(text);
+        best = Math.min(best, performance.now() - started);
+      }
+      if (best > worst.ms) worst = { ms: best, why: mark.why };
+    }
+    return worst;
+  };
+
+  it('reads a message of the longest allowed length in about the time of a benign one (no backtracking blow-up)', () => {
+    const n = MAX_MESSAGE_CHARS;
+    const benign = slowestMark('Could you send me my receipt please. '.repeat(Math.ceil(n / 37)).slice(0, n));
+    for (const [name, text] of [
+      ['one long number', '1'.repeat(n)],
+      ['a question mark, then no other', `?${'a'.repeat(n - 1)}`],
+      ['a question mark, then spaced words', `?${' a'.repeat(n / 2 - 1)}`],
+      ['"you" before an endless word', `you ${'d'.repeat(n - 4)}`],
+      ['"still" over and over', 'still '.repeat(n / 6)],
+    ] as const) {
+      const hostile = slowestMark(text);
+      // A quadratic pattern costs thousands of times the benign text here (144 ms against 0.05 ms when measured).
+      expect({ name, mark: hostile.why, withinBenign: hostile.ms <= Math.max(50 * benign.ms, 1) }).toEqual({
+        name,
+        mark: hostile.why,
+        withinBenign: true,
+      });
+    }
   });
 });

@@ -26,7 +26,8 @@ export interface PlainRequestMark {
 export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a sum of money, which the reply cannot check',
-    pattern: /\d+(?:[.,]\d+)?\s?(?:€|\$|£|eur\b|euros?\b|usd\b|dollars?\b|chf\b)|(?:€|\$|£)\s?\d/,
+    // A number is read from its first digit only (the lookbehind): linear on a long run of digits.
+    pattern: /(?<!\d)\d+(?:[.,]\d+)?\s?(?:€|\$|£|eur\b|euros?\b|usd\b|dollars?\b|chf\b)|(?:€|\$|£)\s?\d/,
   },
   {
     why: 'insistent punctuation, a complaint rather than a request',
@@ -35,7 +36,9 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   },
   {
     why: 'two questions in one message',
-    pattern: /\?[^?]*[^?\s][^?]*\?/,
+    // Something other than spaces between two question marks; the first non-space after the first is that something,
+    // so nothing backtracks (linear where `[^?]*[^?\s][^?]*` is quadratic on a long text after one question mark).
+    pattern: /\?\s*[^?\s][^?]*\?/,
     raw: true,
   },
   {
