@@ -8,14 +8,19 @@ type Words = readonly string[];
 
 const LETTER_FOLDS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd' };
 
-/** Lowercase, accents and diacritics removed, apostrophes dropped (`can't` → `cant`), anything else a space. */
-export function plainWords(text: string): string[] {
-  const folded = text
+/** Lowercase, accents and diacritics removed (`ß` → `ss`), apostrophes dropped (`can't` → `cant`); punctuation kept. */
+export function foldText(text: string): string {
+  return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[ßæœøłđ]/g, (c) => LETTER_FOLDS[c] ?? c)
-    .replace(/['’‘`´]/g, '')
+    .replace(/['’‘`´]/g, '');
+}
+
+/** The folded text's words: anything but letters and digits is a space. */
+export function plainWords(text: string): string[] {
+  const folded = foldText(text)
     .replace(/&/g, ' and ')
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();

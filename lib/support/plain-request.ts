@@ -13,11 +13,12 @@
  * may add words to a mark; a new mark should be checked with `npx tsx tools/support-report.ts` (cross-validation).
  */
 import type { SupportIntent } from '../../workflows/support-messages';
+import { foldText } from './normalize';
 
 export interface PlainRequestMark {
   /** Why a message with this mark is not answered automatically; shown to the founder in the reason. */
   why: string;
-  /** Tested on the folded message (lowercase, no accents or apostrophes) unless `raw` is set. */
+  /** Tested on the message as `foldText` folds it (lowercase, no accents or apostrophes) unless `raw` is set. */
   pattern: RegExp;
   /** Test the message as the member wrote it (capitals, punctuation). */
   raw?: boolean;
@@ -85,15 +86,6 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   },
 ];
 
-/** Lowercase, accents and apostrophes removed; punctuation kept, so marks can read it. */
-export function foldForMarks(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/['’‘`´]/g, '');
-}
-
 /**
  * The model disagrees when it prefers another intent by this much probability. Chosen on the 5-fold
  * cross-validation: any preference at all (0) left 1 wrong automatic answer and resolved 325 of 697 named-intent
@@ -116,7 +108,7 @@ export interface PlainRequestInput {
 /** Why the message is not a plain request for `intent`'s reply, one line per mark, with the words that fired it. */
 export function plainRequestObjections(input: PlainRequestInput): string[] {
   const raw = [input.subject, input.body].filter(Boolean).join('\n');
-  const folded = foldForMarks(raw);
+  const folded = foldText(raw);
   const objections: string[] = [];
   for (const mark of PLAIN_REQUEST_MARKS) {
     const hit = (mark.raw ? raw : folded).match(mark.pattern);
