@@ -201,6 +201,8 @@ interface RuleVerdict {
   close?: readonly [SupportIntent, SupportIntent];
   /** Set when no rule matched at all: only then may the model alone recognise the message. */
   silent?: string;
+  /** Set when the rules point at a named intent too weakly to answer: the model names the topic for the person. */
+  hint?: SupportIntent;
   line: string;
 }
 
@@ -212,7 +214,12 @@ function ruleVerdict(matched: readonly RuleMatch[]): RuleVerdict {
   if (top.score === 0) return { ...verdict, intent: 'other', silent: 'No rule matched' };
   if (top.score < MIN_SCORE) {
     // Some words point somewhere but too weakly: a person reads it rather than the model guessing on top of it.
-    return { ...verdict, intent: 'other', human: `No intent reached the minimum score of ${MIN_SCORE}` };
+    return {
+      ...verdict,
+      intent: 'other',
+      hint: top.intent === 'other' ? undefined : top.intent,
+      human: `No intent reached the minimum score of ${MIN_SCORE}`,
+    };
   }
   if (top.intent === 'other')
     return { ...verdict, human: 'Classified as other, which is never answered automatically' };
@@ -296,6 +303,24 @@ function tieBreak(rules: RuleVerdict, model: ModelPrediction): Combined | undefi
   };
 }
 
+/**
+ * Rules that point at a named intent too weakly to answer ("where pdf of payment"): a person answers, and the model
+ * names the topic for that person (the conversation's tag and inbox) when it reads a named intent. On the 5-fold
+ * cross-validation this named 91% of the named-intent messages right instead of 88%, with no automatic answer
+ * added; letting the model *answer* such messages when it agrees with the hint, or when no rule matched at all,
+ * added 2 to 6 wrong automatic answers for 2 to 6 right ones, so it never does.
+ */
+function namedByModel(rules: RuleVerdict, model: ModelPrediction): Combined | undefined {
+  if (!rules.hint || rules.intent !== 'other' || model.intent === 'other') return undefined;
+  const words = model.words.map((w) => `"${w}"`).join(', ') || 'no telling word';
+  return {
+    intent: model.intent,
+    confidence: rules.confidence,
+    how: `${rules.line}; the model names the topic: ${model.intent} ${model.probability.toFixed(2)} (${words})`,
+    human: rules.human,
+  };
+}
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The model's prediction with its cancellation probability counted for membership_status. */
@@ -339,7 +364,8 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   // question about the membership: the status answers it.
   const complaintBacked = complaint !== undefined && ruled.silent !== undefined && heard.intent === 'membership_status';
   const combined: Combined = rules.human
-    ? (tieBreak(rules, heard) ?? {
+    ? (tieBreak(rules, heard) ??
+      namedByModel(rules, heard) ?? {
         intent: rules.intent,
         confidence: rules.confidence,
         how: rules.line,

@@ -44,7 +44,8 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   },
   {
     why: 'a second request',
-    pattern: /\s\+\s|\b(?:also|auch|aussi|tambien|and (?:where|how|can|what|why|when|keep))\b/,
+    pattern:
+      /\s\+\s|\b(?:also|auch|aussi|tambien|and (?:where|how|can|what|why|when|keep|tell|send|give|show|explain|let)|(?:and|but) (?:i )?(?:also )?(?:want|need)|while (?:you are|youre) at it)\b/,
   },
   {
     why: 'something we did, which a person should look at',
@@ -58,7 +59,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'company or tax details the reply cannot put on an invoice',
     pattern:
-      /\b(?:gmbh|ug|ltd|inc|llc|sarl|sas|sp z o ?o|bv|siret|nip|vat|ust ?id\w*|ustid\w*|tva|iva|cif|nif|steuernummer|tax (?:number|id)|po number|purchase order|reverse charge)\b/,
+      /\b(?:gmbh|ug|ltd|inc|llc|sarl|sas|sp z o ?o|bv|siret|nip|vat|mehrwertsteuer|mwst|firm\w*|company (?:name|address|details)|combine\w*|merge|one (?:single )?(?:invoice|statement|document)|annual statement|corrected|ust ?id\w*|ustid\w*|tva|iva|cif|nif|steuernummer|tax (?:number|id)|po number|purchase order|reverse charge)\b/,
   },
   {
     why: 'something to be done differently, or that is wrong',
@@ -68,21 +69,32 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'something that keeps happening or never happened (never, again, every time, still not)',
     pattern:
-      /\b(?:never|every time|each time|not even|anymore|any more|jedes mal|chaque fois|cada vez|nie|jamais|nunca|again|wieder|de nouveau|otra vez|de nuevo|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
+      /\b(?:never|every time|each time|not even|anymore|any more|jedes mal|chaque fois|cada vez|nie|jamais|nunca|again|wieder|de nouveau|otra vez|de nuevo|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|varias veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
   },
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|showing|displays?|appears?|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|not found|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
-    pattern: /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d)/,
+    pattern:
+      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employees?|colleagues?|coworkers?|co workers?|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parents?|clients?|students?)\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access))/,
   },
   {
-    why: 'terms the reply does not cover (a fee, a lifetime plan, a discount, a contract, a written confirmation, another language, two-factor settings)',
+    why: 'a complaint about how the member was treated, which a person should answer',
     pattern:
-      /\b(?:fee|fees|penalty|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
+      /\b(?:worst|terrible|awful|horrible|ridiculous|unacceptable|inacceptable|inaceptable|unverschamt|disappoint\w*|enttauscht|decu\w*|frustrat\w*|annoy\w*|angry|furious|scam|customer service|no (?:answer|reply|response)|without (?:an )?(?:answer|reply|response)|ignored|keine antwort|sans reponse|sin respuesta)\b/,
+  },
+  {
+    why: "the member's bank or proof against our records",
+    pattern:
+      /\b(?:bank (?:says|statement)|kontoauszug|prove|proof that|money is gone|taken from my account|left my account)\b/,
+  },
+  {
+    why: 'terms the reply does not cover (a fee, unused months, a lifetime plan, a discount, a contract, a written confirmation, another language, two-factor settings)',
+    pattern:
+      /\b(?:fee|fees|penalty|unused|remaining (?:months|weeks|days|time)|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
   },
 ];
 

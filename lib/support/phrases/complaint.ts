@@ -101,6 +101,9 @@ export const DISPUTED_CHARGE_PHRASES: readonly string[] = [
   'rembours*',
   'dos veces',
   'devuelv*',
+  'devolucion',
+  'duplicad*',
+  'en double',
   'reembols*',
 ];
 
