@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_8_CORPUS_PATH,
+  HELD_OUT_9_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -222,7 +222,6 @@ describe('support routing', () => {
     'Can I invite my cofounder to the community on my membership?',
     'How do you handle failed payments in your own business? Looking for dunning tips',
     'I got a receipt for a course I never ordered. Is this phishing?',
-    'unsubscribe',
     '',
   ])('never answers other automatically: "%s"', (body) => {
     const result = classify(body, { member: activeMember });
@@ -404,6 +403,54 @@ describe('support: the right topic, but a person is needed', () => {
     }
   });
 
+  // Round 5's marks, on messages written for this test (plain requests of the same intent pass: see the next test).
+  it.each([
+    [
+      'Cancel my membership please, the worst service I have had, no answer in a week.',
+      'a complaint about how the member was treated',
+    ],
+    ['The receipt page gives me a 404 when I open the link from the email.', 'a report of what the member sees'],
+    [
+      'I reset my password three times and I am waiting since Monday for the sign-in email.',
+      'something that keeps happening',
+    ],
+    ["cancel my wife's membership please", 'a request for someone else'],
+    ['Kann ich eine Rechnung mit ausgewiesener Mehrwertsteuer bekommen?', 'company or tax details'],
+    ['Cancel my plan, and I want the unused months back.', 'terms the reply does not cover'],
+  ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
+    const result = classify(body, { member: activeMember });
+    expect(result.route).toBe('human');
+    expect(result.reason).toContain(why);
+  });
+
+  it.each([
+    ['How do I cancel my membership?', 'cancellation'],
+    ['Where can I download my invoice for March?', 'invoice_receipt'],
+    ['How do I update my card?', 'billing'],
+  ])('still answers the plain request "%s" automatically', (body, intent) => {
+    const result = classify(body, { member: activeMember });
+    expect(result).toMatchObject({ intent, route: 'auto_reply' });
+  });
+
+  it('sends a bare "unsubscribe" to a person, the topic named as the rules hint it and the model reads it', () => {
+    const result = classify('unsubscribe', { member: activeMember });
+    expect(result).toMatchObject({ route: 'human', intent: 'cancellation' });
+    expect(result.reason).toContain('the model names the topic: cancellation');
+  });
+
+  it('lets the model name the topic for the person when the rules only hint, and never answer on it', () => {
+    const named = loadSupportCorpus()
+      .map((entry) => classifySupportRequest(entry))
+      .filter((result) => result.reason.includes('the model names the topic'));
+    expect(named.length).toBeGreaterThan(0);
+    for (const result of named) {
+      expect(result.route).toBe('human');
+      expect(result.intent).not.toBe('other');
+      expect(result.intent).toBe(result.model?.intent);
+      expect(result.reason).toContain(`No intent reached the minimum score of ${MIN_SCORE}`);
+    }
+  });
+
   it('lets the model break a tie between two named intents only when it is sure, and says so', () => {
     const decided = loadSupportCorpus()
       .map((entry) => classifySupportRequest(entry))
@@ -418,19 +465,18 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5, 6 and 7 were measured, so they are training data now (round 4 folded held-out 7 into the corpus).
-// Held-out 8 was written and committed on its own before any change of round 4 (its commit says so), in members'
-// voices (German, French, Spanish, typos, non-native English, anger, one line and long, complaints about what
-// happened and requests, invoices to companies, sums of money, faults, fees, lifetime plans, requests for someone
-// else, two questions in one), labelled with the intent and whether an automatic reply is acceptable (63 of its 133
-// named-intent messages are not: the resolved share cannot pass 53%), and never used for tuning: measured once after
-// the round's changes were committed (`npx tsx tools/support-report.ts test/data/support-holdout-8.json`), and, for
-// comparison, with the classifier of round 3 and with round 4's corpus without the plain-request gate.
-// Round 3's classifier: 82% (109 of 133), 30% resolved, 25 wrong automatic answers (24 the right intent's reply).
-// Round 4 without the gate: 83%, 31%, 25. Round 4: 83% (110 of 133), 27% (36 of 133), 15 wrong automatic answers,
-// all 15 the right intent's reply to a message that needed a person; no message got another intent's reply.
-describe('support held-out set 8', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_8_CORPUS_PATH));
+// Held-outs 5 to 8 were measured, so they are training data now (round 5 folded held-out 8 into the corpus).
+// Held-out 9 was written by a helper who read only the reply templates, never the rules, the corpus or the older
+// held-out sets, and committed before any change of round 5 (its commit says so), in members' voices (39 of 160 in
+// German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, order
+// numbers, amounts, company names), labelled with the intent and whether the intent's reply fully serves the member
+// (64 of its 134 named-intent messages do not: the resolved share cannot pass 52%), and never used for tuning:
+// measured once after the round's changes were committed (`npx tsx tools/support-report.ts
+// test/data/support-holdout-9.json`), and, for comparison, with round 4's classifier (78%, 27%, 11 wrong automatic
+// answers; 77%, 26%, 11 with held-out 8 in its corpus). Round 5: 79% (106 of 134), 25% (33 of 134), 9 wrong
+// automatic answers, all 9 the right intent's reply to a message that needed a person; none another intent's reply.
+describe('support held-out set 9', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_9_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
@@ -442,39 +488,39 @@ describe('support held-out set 8', () => {
     expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents at least as well as measured (110 of 133, 83%)', () => {
+  it('classifies the five named intents at least as well as measured (106 of 134, 79%)', () => {
     console.log(
-      `Support classifier on held-out set 8 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 9 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(report.named.correct).toBeGreaterThanOrEqual(110);
+    expect(report.named.correct).toBeGreaterThanOrEqual(106);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (36 of 133; 41 without the gate)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(36);
+  it('resolves at least as many named-intent requests without a person as measured (33 of 134; 36 with round 4)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(33);
   });
 
-  it('gives no more wrong automatic answers than measured (15; 25 without the gate)', () => {
-    expect(wrongAutomatic).toBeLessThanOrEqual(15);
+  it('gives no more wrong automatic answers than measured (9; 11 with round 4)', () => {
+    expect(wrongAutomatic).toBeLessThanOrEqual(9);
   });
 
   it('answers no held-out message with the reply of another intent (measured 0)', () => {
     expect(wrongIntent).toHaveLength(0);
   });
 
-  // Issue 17's targets, not met on held-out 8 (measured once after round 4: 83%, 27%, 15 wrong automatic answers,
-  // all 15 the right intent's reply to a message that needed a person). `it.failing` keeps them visible and turns
+  // Issue 17's targets, not met on held-out 9 (measured once after round 5: 79%, 25%, 9 wrong automatic answers,
+  // all 9 the right intent's reply to a message that needed a person). `it.failing` keeps them visible and turns
   // red the day they hold, so that the line becomes `it`. Never tune on this set to make them pass: fold it into the
-  // training corpus and write held-out 9 first.
-  it.failing('reaches 92% on the five named intents (issue 17 target; measured 83%)', () => {
+  // training corpus and write held-out 10 first.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 79%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 27%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 25%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 15)', () => {
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 9)', () => {
     expect(wrongAutomatic).toBe(0);
   });
 });
@@ -485,9 +531,9 @@ describe('support cross-validation', () => {
 
   it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
     console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
-    // 88.5% since held-out 7 (71% on its own) joined the corpus in round 4; 93% before.
-    expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.88);
-    // Two left (measured in round 4, 17 with held-out 7 folded in and no gate): "what happens to my membership now
+    // 91% in round 5 (88% before it, when held-out 8 joined the corpus; 93% before held-out 7 joined it).
+    expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.9);
+    // Two left (measured in round 5: 17 when held-out 8 joined the corpus, 2 after the round's marks): "what happens to my membership now
     // that the payment failed?" and "Am I all good with my account? Had a failed payment some weeks ago." get the
     // billing reply where the label says a status question.
     expect(folds.named.wrongAutomatic).toBeLessThanOrEqual(2);

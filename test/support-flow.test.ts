@@ -158,7 +158,7 @@ describe('support automation in Intercom conversations', () => {
         m,
         conversationId,
         { first, parts: stack.fake.conversation(conversationId)?.parts ?? [] },
-        'Thanks, but I need our company name on the invoice',
+        'Sorry, where exactly is the invoice? I cannot find it',
       ),
     );
     expect(followUp.status).toBe(200);

@@ -308,7 +308,7 @@ function tieBreak(rules: RuleVerdict, model: ModelPrediction): Combined | undefi
  * names the topic for that person (the conversation's tag and inbox) when it reads a named intent. On the 5-fold
  * cross-validation this named 91% of the named-intent messages right instead of 88%, with no automatic answer
  * added; letting the model *answer* such messages when it agrees with the hint, or when no rule matched at all,
- * added 2 to 6 wrong automatic answers for 2 to 6 right ones, so it never does.
+ * added 1 to 6 wrong automatic answers for 1 to 6 right ones, so it never does.
  */
 function namedByModel(rules: RuleVerdict, model: ModelPrediction): Combined | undefined {
   if (!rules.hint || rules.intent !== 'other' || model.intent === 'other') return undefined;

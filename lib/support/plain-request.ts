@@ -74,12 +74,12 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|not found|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
     pattern:
-      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employees?|colleagues?|coworkers?|co workers?|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parents?|clients?|students?)\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access))/,
+      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access))/,
   },
   {
     why: 'a complaint about how the member was treated, which a person should answer',
