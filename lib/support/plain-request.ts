@@ -22,6 +22,8 @@ export interface PlainRequestMark {
   pattern: RegExp;
   /** Test the message as the member wrote it (capitals, punctuation). */
   raw?: boolean;
+  /** Intents whose reply answers what this mark says: the mark does not stop them. */
+  except?: readonly SupportIntent[];
 }
 
 export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
@@ -87,6 +89,33 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
       /\b(?:worst|terrible|awful|horrible|ridiculous|unacceptable|inacceptable|inaceptable|unverschamt|disappoint\w*|enttauscht|decu\w*|frustrat\w*|annoy\w*|angry|furious|scam|customer service|no (?:answer|reply|response)|without (?:an )?(?:answer|reply|response)|ignored|keine antwort|sans reponse|sin respuesta)\b/,
   },
   {
+    why: 'a question about what happens next, the options, or what the member does not understand, which the reply does not answer',
+    pattern:
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
+  },
+  {
+    why: 'a sign that someone else used the account, which a person must look at',
+    pattern:
+      /\b(?:someone else|somebody else|not me|wasnt me|didnt request|did not request|never requested|hacked|compromised|suspicious|gehackt|nicht ich|pirate|hackead\w*)\b/,
+  },
+  {
+    why: 'a question about what we offer (a payment method, one document for a year, invoices sent automatically), which only a person can answer',
+    pattern:
+      /\b(?:(?:can|could|may) i (?:also )?pay (?:with|by|via|using|per|through)|pay (?:with|by|via) (?:paypal|apple pay|google pay|sepa|bank transfer|crypto\w*)|per (?:sepa|lastschrift|uberweisung)|do you (?:accept|take|support|offer)|(?:which|what) payment methods?|(?:apple pay|google pay|paypal|sepa|bank transfer|crypto\w*) (?:possible|an option|accepted|ok)|in one (?:single )?(?:pdf|file|document)|(?:send|email|emailed|mail|mailed)\w* (?:\w+ ){0,4}automatic\w*|automatic\w* (?:\w+ ){0,2}every (?:month|year))\b/,
+  },
+  {
+    why: 'a message from another address than the one we know, so the reply may describe the wrong membership',
+    pattern:
+      /\b(?:(?:writing|write|writes|sending this|sent this) from|from (?:my|a|another|a different) (?:personal|private|other|different|second|new) (?:address|email|e mail|mail|account))\b/,
+  },
+  {
+    why: 'something that does not work, which a person must look at',
+    // A sign-in link that does not work is what the sign-in reply is for (a fresh link).
+    except: ['account_access'],
+    pattern:
+      /\b(?:does nothing|doesnt (?:work|do anything|load|respond)|not working|isnt working|broken|funktioniert nicht|ne marche pas|ne fonctionne pas|no funciona)\b/,
+  },
+  {
     why: "the member's bank or proof against our records",
     pattern:
       /\b(?:bank (?:says|statement)|kontoauszug|prove|proof that|money is gone|taken from my account|left my account)\b/,
@@ -123,6 +152,7 @@ export function plainRequestObjections(input: PlainRequestInput): string[] {
   const folded = foldText(raw);
   const objections: string[] = [];
   for (const mark of PLAIN_REQUEST_MARKS) {
+    if (mark.except?.includes(input.intent)) continue;
     const hit = (mark.raw ? raw : folded).match(mark.pattern);
     if (hit) objections.push(`${mark.why} ("${hit[0].trim()}")`);
   }

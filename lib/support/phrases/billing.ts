@@ -123,6 +123,9 @@ export const BILLING_RULES: IntentRules = {
     statement: 1,
     bank: 1,
     'card*': 1,
+    'add a card': 3,
+    'add my card': 3,
+    'add a payment*': 3,
     'payment*': 1,
     // German, French, Spanish, Italian, Portuguese.
     'karte* gesperrt': 3,
