@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_9_CORPUS_PATH,
+  HELD_OUT_10_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -465,18 +465,18 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5 to 8 were measured, so they are training data now (round 5 folded held-out 8 into the corpus).
-// Held-out 9 was written by a helper who read only the reply templates, never the rules, the corpus or the older
-// held-out sets, and committed before any change of round 5 (its commit says so), in members' voices (39 of 160 in
+// Held-outs 5 to 9 were measured, so they are training data now (round 6 folded held-out 9 into the corpus).
+// Held-out 10 was written by a helper who read only the reply templates, never the rules, the corpus or the older
+// held-out sets, and committed before round 6's changes were (its commit says so), in members' voices (43 of 160 in
 // German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, order
 // numbers, amounts, company names), labelled with the intent and whether the intent's reply fully serves the member
-// (64 of its 134 named-intent messages do not: the resolved share cannot pass 52%), and never used for tuning:
+// (57 of its 134 named-intent messages do not: the resolved share cannot pass 57%), and never used for tuning:
 // measured once after the round's changes were committed (`npx tsx tools/support-report.ts
-// test/data/support-holdout-9.json`), and, for comparison, with round 4's classifier (78%, 27%, 11 wrong automatic
-// answers; 77%, 26%, 11 with held-out 8 in its corpus). Round 5: 79% (106 of 134), 25% (33 of 134), 9 wrong
-// automatic answers, all 9 the right intent's reply to a message that needed a person; none another intent's reply.
-describe('support held-out set 9', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_9_CORPUS_PATH));
+// test/data/support-holdout-10.json`), and, for comparison, with round 5's classifier (87%, 38 of 134 resolved, 7
+// wrong automatic answers) and round 4's (78%, 43, 10). Round 6: 87% (117 of 134), 31% (42 of 134), 6 wrong
+// automatic answers, all 6 the right intent's reply to a message that needed a person; none another intent's reply.
+describe('support held-out set 10', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_10_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
@@ -488,39 +488,39 @@ describe('support held-out set 9', () => {
     expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents at least as well as measured (106 of 134, 79%)', () => {
+  it('classifies the five named intents at least as well as measured (117 of 134, 87%)', () => {
     console.log(
-      `Support classifier on held-out set 9 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 10 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(report.named.correct).toBeGreaterThanOrEqual(106);
+    expect(report.named.correct).toBeGreaterThanOrEqual(117);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (33 of 134; 36 with round 4)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(33);
+  it('resolves at least as many named-intent requests without a person as measured (42 of 134)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(42);
   });
 
-  it('gives no more wrong automatic answers than measured (9; 11 with round 4)', () => {
-    expect(wrongAutomatic).toBeLessThanOrEqual(9);
+  it('gives no more wrong automatic answers than measured (6; 7 with round 5, 10 with round 4)', () => {
+    expect(wrongAutomatic).toBeLessThanOrEqual(6);
   });
 
   it('answers no held-out message with the reply of another intent (measured 0)', () => {
     expect(wrongIntent).toHaveLength(0);
   });
 
-  // Issue 17's targets, not met on held-out 9 (measured once after round 5: 79%, 25%, 9 wrong automatic answers,
-  // all 9 the right intent's reply to a message that needed a person). `it.failing` keeps them visible and turns
+  // Issue 17's targets, not met on held-out 10 (measured once after round 6: 87%, 31%, 6 wrong automatic answers,
+  // all 6 the right intent's reply to a message that needed a person). `it.failing` keeps them visible and turns
   // red the day they hold, so that the line becomes `it`. Never tune on this set to make them pass: fold it into the
-  // training corpus and write held-out 10 first.
-  it.failing('reaches 92% on the five named intents (issue 17 target; measured 79%)', () => {
+  // training corpus and write held-out 11 first.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 87%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 25%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 31%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 9)', () => {
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 6)', () => {
     expect(wrongAutomatic).toBe(0);
   });
 });
@@ -531,12 +531,11 @@ describe('support cross-validation', () => {
 
   it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
     console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
-    // 91% in round 5 (88% before it, when held-out 8 joined the corpus; 93% before held-out 7 joined it).
+    // 90% in round 6 (89% when held-out 9 joined the corpus; 91% in round 5; 93% before held-out 7 joined it).
     expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.9);
-    // Two left (measured in round 5: 17 when held-out 8 joined the corpus, 2 after the round's marks): "what happens to my membership now
-    // that the payment failed?" and "Am I all good with my account? Had a failed payment some weeks ago." get the
-    // billing reply where the label says a status question.
-    expect(folds.named.wrongAutomatic).toBeLessThanOrEqual(2);
+    // One left in round 6 (12 when held-out 9 joined the corpus; 2 in round 5): a sign-in question ('"access
+    // denied" on the community page although my subscription is active') gets the status reply on its fold.
+    expect(folds.named.wrongAutomatic).toBeLessThanOrEqual(1);
   });
 
   it('keeps 95% or more of the automatic answers right at every confidence step on unseen folds', () => {
