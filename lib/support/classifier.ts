@@ -394,7 +394,9 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   }
   if (rules.human && combined.human) return decide('human', combined.human);
   if (disputed && [ruled.intent, intent].some((i) => i === 'billing' || i === 'cancellation')) {
-    intent = 'billing';
+    // "Cancel and refund this month": the member's request is the cancellation, the refund is why a person answers.
+    const cancelling = ruled.intent === 'cancellation' || ruled.close?.includes('cancellation') === true;
+    intent = cancelling ? 'cancellation' : 'billing';
     return decide('human', `A complaint about a charge ("${disputed}"): a person looks at it (and refunds)`);
   }
   if (combined.human) {

@@ -113,7 +113,23 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     // A sign-in link that does not work is what the sign-in reply is for (a fresh link).
     except: ['account_access'],
     pattern:
-      /\b(?:does nothing|doesnt (?:work|do anything|load|respond)|not working|isnt working|broken|funktioniert nicht|ne marche pas|ne fonctionne pas|no funciona)\b/,
+      /\b(?:does nothing|ne fait rien|macht nichts|tut sich nichts|no hace nada|nothing happens|doesnt (?:work|do anything|load|respond)|not working|isnt working|broken|funktioniert nicht|ne marche pas|ne fonctionne pas|no funciona)\b/,
+  },
+  {
+    why: 'a request that we do it for the member, which the self-serve reply cannot',
+    pattern:
+      /\b(?:(?:can|could|would) you (?:please |just )?(?:retry|re ?try|redo|re ?run|rerun|do it|do that|do this|handle it|take care of it|process it)|(?:do|handle) it for me|for me instead|le faire pour moi|pouvez vous le faire|konnen sie das (?:machen|erledigen|ubernehmen)|hacerlo por mi|lo pueden hacer)\b/,
+  },
+  {
+    why: 'a sign-in address the member no longer has or wants to change, which a person must look at',
+    pattern:
+      /\b(?:no longer have|dont have (?:access to )?(?:that|the|my) (?:old )?(?:email|inbox|address)|lost access to (?:my|the|that) (?:email|inbox|address)|(?:change|switch|update) (?:the|my) (?:email|address|login email|e mail)(?: address)? (?:i log in|i sign in|i login|for (?:login|sign))|email i (?:log|sign) in with)\b/,
+  },
+  {
+    why: 'a question about a price, which the reply does not state',
+    except: ['billing', 'invoice_receipt'],
+    pattern:
+      /\b(?:how much|was kostet|wie viel|wieviel|combien|cuanto cuesta|cuanto cuesta|what (?:will|does) it cost|price)\b/,
   },
   {
     why: "the member's bank or proof against our records",
@@ -123,7 +139,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'terms the reply does not cover (a fee, unused months, a lifetime plan, a discount, a contract, a written confirmation, another language, two-factor settings)',
     pattern:
-      /\b(?:fee|fees|penalty|unused|remaining (?:months|weeks|days|time)|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
+      /\b(?:fee|fees|penalty|unused|remaining (?:months|weeks|days|time)|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|black friday|cyber monday|deal|promo\w*|coupon|voucher|gutschein|for the price of|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
   },
 ];
 

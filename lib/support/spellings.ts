@@ -55,6 +55,7 @@ export const ALIASES: Readonly<Record<string, string>> = {
   // The same nouns in German, French, Spanish, Italian and Portuguese
   mitgliedschaft: 'membership',
   membresia: 'membership',
+  adhesion: 'membership',
   abonnement: 'subscription',
   abo: 'subscription',
   suscripcion: 'subscription',
