@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_10_CORPUS_PATH,
+  HELD_OUT_11_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -209,10 +209,16 @@ describe('support routing', () => {
   });
 
   it('hands a message to a human when two intents score too close to call', () => {
-    const result = classify('I want to cancel, and can I get a refund for this month?', { member: activeMember });
+    const result = classify('How do I cancel, and will I get an invoice for the last month?', { member: activeMember });
     expect(result.route).toBe('human');
     expect(result.reason).toMatch(/too close to call/i);
     expect(result.confidence).toBeLessThan(1 - CLOSE_RATIO + 0.01);
+  });
+
+  it('files "cancel and refund" under cancellation for the person who answers (the refund is why a person does)', () => {
+    const result = classify('I want to cancel, and can I get a refund for this month?', { member: activeMember });
+    expect(result).toMatchObject({ intent: 'cancellation', route: 'human' });
+    expect(result.reason).toMatch(/^A complaint about a charge \("refund\*"\)/);
   });
 
   it.each([
@@ -417,6 +423,16 @@ describe('support: the right topic, but a person is needed', () => {
     ["cancel my wife's membership please", 'a request for someone else'],
     ['Kann ich eine Rechnung mit ausgewiesener Mehrwertsteuer bekommen?', 'company or tax details'],
     ['Cancel my plan, and I want the unused months back.', 'terms the reply does not cover'],
+    // Rounds 6 and 7.
+    ['Can I pay with PayPal?', 'a question about what we offer'],
+    ['is my membership active? writing from my personal address this time', 'a message from another address'],
+    [
+      'Bonjour, le bouton pour résilier ne fait rien. Pouvez-vous le faire pour moi ?',
+      'a request that we do it for the member',
+    ],
+    ['How do I log in? I no longer have the email I joined with.', 'a sign-in address the member no longer has'],
+    ['When does my membership renew, and how much will it be?', 'a question about a price'],
+    ['Pause or cancel, whichever one keeps my posts?', 'a question about what happens next'],
   ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
     const result = classify(body, { member: activeMember });
     expect(result.route).toBe('human');
@@ -465,18 +481,19 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5 to 9 were measured, so they are training data now (round 6 folded held-out 9 into the corpus).
-// Held-out 10 was written by a helper who read only the reply templates, never the rules, the corpus or the older
-// held-out sets, and committed before round 6's changes were (its commit says so), in members' voices (43 of 160 in
+// Held-outs 5 to 10 were measured, so they are training data now (round 7 folded held-out 10 into the corpus).
+// Held-out 11 was written by a helper who read only the reply templates, never the rules, the corpus or the older
+// held-out sets, and committed before round 7's changes (its commit says so), in members' voices (44 of 160 in
 // German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, order
 // numbers, amounts, company names), labelled with the intent and whether the intent's reply fully serves the member
-// (57 of its 134 named-intent messages do not: the resolved share cannot pass 57%), and never used for tuning:
+// (63 of its 134 named-intent messages do not: the resolved share cannot pass 53%), and never used for tuning:
 // measured once after the round's changes were committed (`npx tsx tools/support-report.ts
-// test/data/support-holdout-10.json`), and, for comparison, with round 5's classifier (87%, 38 of 134 resolved, 7
-// wrong automatic answers) and round 4's (78%, 43, 10). Round 6: 87% (117 of 134), 31% (42 of 134), 6 wrong
-// automatic answers, all 6 the right intent's reply to a message that needed a person; none another intent's reply.
-describe('support held-out set 10', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_10_CORPUS_PATH));
+// test/data/support-holdout-11.json`), and, for comparison, with the classifiers of rounds 6, 5 and 4 (114, 111 and
+// 109 of 134 named right; 37, 38 and 37 resolved; 12, 11 and 16 wrong automatic answers, 2 of each another intent's
+// reply). Round 7: 85% (114 of 134), 27% (36 of 134), 11 wrong automatic answers: 8 the right intent's reply to a
+// message that needed a person, 3 the cancellation reply to a question about a cancellation the member made.
+describe('support held-out set 11', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_11_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
@@ -488,39 +505,40 @@ describe('support held-out set 10', () => {
     expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents at least as well as measured (117 of 134, 87%)', () => {
+  it('classifies the five named intents at least as well as measured (114 of 134, 85%)', () => {
     console.log(
-      `Support classifier on held-out set 10 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 11 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(report.named.correct).toBeGreaterThanOrEqual(117);
+    expect(report.named.correct).toBeGreaterThanOrEqual(114);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (42 of 134)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(42);
+  it('resolves at least as many named-intent requests without a person as measured (36 of 134)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(36);
   });
 
-  it('gives no more wrong automatic answers than measured (6; 7 with round 5, 10 with round 4)', () => {
-    expect(wrongAutomatic).toBeLessThanOrEqual(6);
+  it('gives no more wrong automatic answers than measured (11; 12 with round 6, 16 with round 4)', () => {
+    expect(wrongAutomatic).toBeLessThanOrEqual(11);
   });
 
-  it('answers no held-out message with the reply of another intent (measured 0)', () => {
-    expect(wrongIntent).toHaveLength(0);
+  it('answers at most 3 held-out messages with the reply of another intent (measured 3)', () => {
+    // A question about a cancellation the member made ("did that actually work?", "Cancelé hace unas semanas",
+    // "aktiv, pausiert oder gekündigt?") gets the how-to-cancel reply: the kind issue 17 names first.
+    expect(wrongIntent.length).toBeLessThanOrEqual(3);
   });
 
-  // Issue 17's targets, not met on held-out 10 (measured once after round 6: 87%, 31%, 6 wrong automatic answers,
-  // all 6 the right intent's reply to a message that needed a person). `it.failing` keeps them visible and turns
-  // red the day they hold, so that the line becomes `it`. Never tune on this set to make them pass: fold it into the
-  // training corpus and write held-out 11 first.
-  it.failing('reaches 92% on the five named intents (issue 17 target; measured 87%)', () => {
+  // Issue 17's targets, not met on held-out 11 (measured once after round 7: 85%, 27%, 11 wrong automatic answers).
+  // `it.failing` keeps them visible and turns red the day they hold, so that the line becomes `it`. Never tune on
+  // this set to make them pass: fold it into the training corpus and write held-out 12 first.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 85%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 31%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 27%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 6)', () => {
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 11)', () => {
     expect(wrongAutomatic).toBe(0);
   });
 });
@@ -531,9 +549,9 @@ describe('support cross-validation', () => {
 
   it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
     console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
-    // 90% in round 6 (89% when held-out 9 joined the corpus; 91% in round 5; 93% before held-out 7 joined it).
+    // 91% in round 7 (90% in round 6 and when held-out 10 joined the corpus; 93% before held-out 7 joined it).
     expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.9);
-    // One left in round 6 (12 when held-out 9 joined the corpus; 2 in round 5): a sign-in question ('"access
+    // One left in rounds 6 and 7 (6 when held-out 10 joined the corpus, 12 when held-out 9 did): a sign-in question ('"access
     // denied" on the community page although my subscription is active') gets the status reply on its fold.
     expect(folds.named.wrongAutomatic).toBeLessThanOrEqual(1);
   });
