@@ -433,6 +433,12 @@ describe('support: the right topic, but a person is needed', () => {
     ['How do I log in? I no longer have the email I joined with.', 'a sign-in address the member no longer has'],
     ['When does my membership renew, and how much will it be?', 'a question about a price'],
     ['Pause or cancel, whichever one keeps my posts?', 'a question about what happens next'],
+    // Round 8.
+    ['what date does my membership renew? I want to plan for it', 'a date the status reply does not give'],
+    ['Is my membership paused? I clicked pause last month.', 'a pause, which the status reply does not show'],
+    ['Please end my subscription at the end of the month and send me a confirmation.', 'a confirmation the reply'],
+    ["I'm the bookkeeper for Ana Ruiz, could you send me her receipts?", 'a request for someone else'],
+    ["the billing portal won't let me change the card, the button is greyed out", 'something that does not work'],
   ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
     const result = classify(body, { member: activeMember });
     expect(result.route).toBe('human');
@@ -446,6 +452,15 @@ describe('support: the right topic, but a person is needed', () => {
   ])('still answers the plain request "%s" automatically', (body, intent) => {
     const result = classify(body, { member: activeMember });
     expect(result).toMatchObject({ intent, route: 'auto_reply' });
+  });
+
+  it.each([
+    'I clicked the cancel button yesterday, did that actually work?',
+    '¿Tengo acceso todavía? Cancelé la semana pasada.',
+  ])('answers "%s" (did my cancellation work?) with the status, never the how-to-cancel reply', (body) => {
+    const result = classify(body, { member: { status: 'canceled', allowed: false } });
+    expect(result.intent).toBe('membership_status');
+    expect(result.reason).toMatch(/^A complaint about a cancellation/);
   });
 
   it('sends a bare "unsubscribe" to a person, the topic named as the rules hint it and the model reads it', () => {

@@ -47,7 +47,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a second request',
     pattern:
-      /\s\+\s|\b(?:also|auch|aussi|tambien|and (?:where|how|can|what|why|when|keep|tell|send|give|show|explain|let)|(?:and|but) (?:i )?(?:also )?(?:want|need)|while (?:you are|youre) at it)\b/,
+      /\s\+\s|\b(?:also|auch|aussi|tambien|and (?:where|how|can|what|why|when|keep|tell|send|give|show|explain|let|will|would|do|does|is|are)|(?:and|but) (?:i )?(?:also )?(?:want|need)|while (?:you are|youre) at it)\b/,
   },
   {
     why: 'something we did, which a person should look at',
@@ -76,12 +76,12 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
     pattern:
-      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access))/,
+      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access|receipts?|invoices?)|(?:bookkeeper|accountant|assistant|secretary) (?:for|of)|one of your members)/,
   },
   {
     why: 'a complaint about how the member was treated, which a person should answer',
@@ -113,7 +113,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     // A sign-in link that does not work is what the sign-in reply is for (a fresh link).
     except: ['account_access'],
     pattern:
-      /\b(?:does nothing|ne fait rien|macht nichts|tut sich nichts|no hace nada|nothing happens|doesnt (?:work|do anything|load|respond)|not working|isnt working|broken|funktioniert nicht|ne marche pas|ne fonctionne pas|no funciona)\b/,
+      /\b(?:does nothing|gr[ae]yed out|disabled|(?:doesnt|does not|wont|will not) let me|ne fait rien|macht nichts|tut sich nichts|no hace nada|nothing happens|doesnt (?:work|do anything|load|respond)|not working|isnt working|broken|funktioniert nicht|ne marche pas|ne fonctionne pas|no funciona)\b/,
   },
   {
     why: 'a request that we do it for the member, which the self-serve reply cannot',
@@ -123,13 +123,30 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a sign-in address the member no longer has or wants to change, which a person must look at',
     pattern:
-      /\b(?:no longer have|dont have (?:access to )?(?:that|the|my) (?:old )?(?:email|inbox|address)|lost access to (?:my|the|that) (?:email|inbox|address)|(?:change|switch|update) (?:the|my) (?:email|address|login email|e mail)(?: address)? (?:i log in|i sign in|i login|for (?:login|sign))|email i (?:log|sign) in with)\b/,
+      /\b(?:no longer have|dont have (?:access to )?(?:that|the|my) (?:old )?(?:email|inbox|address)|lost access to (?:my|the|that) (?:email|inbox|address)|(?:change|switch|update) (?:the|my) (?:email|address|login email|e mail)(?: address)? (?:i log in|i sign in|i login|for (?:login|sign))|email i (?:log|sign) in with|(?:old|new) (?:address|email|e mail|one) is|switch it|change it to)\b/,
   },
   {
     why: 'a question about a price, which the reply does not state',
     except: ['billing', 'invoice_receipt'],
     pattern:
       /\b(?:how much|was kostet|wie viel|wieviel|combien|cuanto cuesta|cuanto cuesta|what (?:will|does) it cost|price)\b/,
+  },
+  {
+    why: 'a date the status reply does not give',
+    except: ['billing', 'invoice_receipt', 'cancellation'],
+    pattern:
+      /\b(?:what date|which date|exact date|on which day|what day|to budget|welche[mn]? (?:tag|datum)|an welchem tag|quelle date|quel jour|que fecha|que dia)\b/,
+  },
+  {
+    why: 'a pause, which the status reply does not show',
+    except: ['billing', 'invoice_receipt', 'cancellation', 'account_access'],
+    pattern: /\b(?:paus\w*|en pause|pausiert)\b/,
+  },
+  {
+    why: 'a confirmation the reply does not send',
+    // A payment confirmation is a receipt: the invoice reply sends it.
+    except: ['invoice_receipt', 'billing'],
+    pattern: /\b(?:confirmation|confirm|bestatigung|bestatigen|confirmacion|confirmar)\b/,
   },
   {
     why: "the member's bank or proof against our records",
@@ -139,7 +156,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'terms the reply does not cover (a fee, unused months, a lifetime plan, a discount, a contract, a written confirmation, another language, two-factor settings)',
     pattern:
-      /\b(?:fee|fees|penalty|unused|remaining (?:months|weeks|days|time)|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|black friday|cyber monday|deal|promo\w*|coupon|voucher|gutschein|for the price of|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
+      /\b(?:fee|fees|penalty|owe|owing|schulde\w*|unused|remaining (?:months|weeks|days|time)|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|black friday|cyber monday|deal|promo\w*|coupon|voucher|gutschein|for the price of|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
   },
 ];
 
