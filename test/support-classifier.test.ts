@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_11_CORPUS_PATH,
+  HELD_OUT_12_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -496,19 +496,20 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5 to 10 were measured, so they are training data now (round 7 folded held-out 10 into the corpus).
-// Held-out 11 was written by a helper who read only the reply templates, never the rules, the corpus or the older
-// held-out sets, and committed before round 7's changes (its commit says so), in members' voices (44 of 160 in
+// Held-outs 5 to 11 were measured, so they are training data now (round 8 folded held-out 11 into the corpus).
+// Held-out 12 was written by a helper who read only the reply templates, never the rules, the corpus or the older
+// held-out sets, and committed before round 8's changes (its commit says so), in members' voices (46 of 160 in
 // German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, order
-// numbers, amounts, company names), labelled with the intent and whether the intent's reply fully serves the member
-// (63 of its 134 named-intent messages do not: the resolved share cannot pass 53%), and never used for tuning:
-// measured once after the round's changes were committed (`npx tsx tools/support-report.ts
-// test/data/support-holdout-11.json`), and, for comparison, with the classifiers of rounds 6, 5 and 4 (114, 111 and
-// 109 of 134 named right; 37, 38 and 37 resolved; 12, 11 and 16 wrong automatic answers, 2 of each another intent's
-// reply). Round 7: 85% (114 of 134), 27% (36 of 134), 11 wrong automatic answers: 8 the right intent's reply to a
-// message that needed a person, 3 the cancellation reply to a question about a cancellation the member made.
-describe('support held-out set 11', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_11_CORPUS_PATH));
+// numbers, amounts, company names, VAT numbers), labelled with the intent and whether the intent's reply fully
+// serves the member (60 of its 134 named-intent messages do not: the resolved share cannot pass 55%), and never used
+// for tuning: measured once after the round's changes were committed (`npx tsx tools/support-report.ts
+// test/data/support-holdout-12.json`), and, for comparison, with the classifiers of rounds 7, 6, 5 and 4 (114, 113,
+// 111 and 102 of 134 named right; 35 resolved each; 8, 7, 8 and 10 wrong automatic answers, 1 of each another
+// intent's reply). Round 8: 85% (114 of 134), 25% (34 of 134), 7 wrong automatic answers: 6 the right intent's reply
+// to a message that needed a person, 1 the cancellation reply to a status question ("Wann genau läuft meine
+// Mitgliedschaft aus? Ich habe letzte Woche gekündigt.").
+describe('support held-out set 12', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_12_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
@@ -522,38 +523,36 @@ describe('support held-out set 11', () => {
 
   it('classifies the five named intents at least as well as measured (114 of 134, 85%)', () => {
     console.log(
-      `Support classifier on held-out set 11 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 12 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
     expect(report.named.correct).toBeGreaterThanOrEqual(114);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (36 of 134)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(36);
+  it('resolves at least as many named-intent requests without a person as measured (34 of 134)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(34);
   });
 
-  it('gives no more wrong automatic answers than measured (11; 12 with round 6, 16 with round 4)', () => {
-    expect(wrongAutomatic).toBeLessThanOrEqual(11);
+  it('gives no more wrong automatic answers than measured (7; 10 with round 4)', () => {
+    expect(wrongAutomatic).toBeLessThanOrEqual(7);
   });
 
-  it('answers at most 3 held-out messages with the reply of another intent (measured 3)', () => {
-    // A question about a cancellation the member made ("did that actually work?", "Cancelé hace unas semanas",
-    // "aktiv, pausiert oder gekündigt?") gets the how-to-cancel reply: the kind issue 17 names first.
-    expect(wrongIntent.length).toBeLessThanOrEqual(3);
+  it('answers at most 1 held-out message with the reply of another intent (measured 1)', () => {
+    expect(wrongIntent.length).toBeLessThanOrEqual(1);
   });
 
-  // Issue 17's targets, not met on held-out 11 (measured once after round 7: 85%, 27%, 11 wrong automatic answers).
+  // Issue 17's targets, not met on held-out 12 (measured once after round 8: 85%, 25%, 7 wrong automatic answers).
   // `it.failing` keeps them visible and turns red the day they hold, so that the line becomes `it`. Never tune on
-  // this set to make them pass: fold it into the training corpus and write held-out 12 first.
+  // this set to make them pass: fold it into the training corpus and write held-out 13 first.
   it.failing('reaches 92% on the five named intents (issue 17 target; measured 85%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 27%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 25%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 11)', () => {
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 7)', () => {
     expect(wrongAutomatic).toBe(0);
   });
 });
@@ -564,10 +563,10 @@ describe('support cross-validation', () => {
 
   it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
     console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
-    // 91% in round 7 (90% in round 6 and when held-out 10 joined the corpus; 93% before held-out 7 joined it).
+    // 90.5% in round 8 (90.1% when held-out 11 joined the corpus, 91% in round 7; 93% before held-out 7 joined it).
     expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.9);
-    // One left in rounds 6 and 7 (6 when held-out 10 joined the corpus, 12 when held-out 9 did): a sign-in question ('"access
-    // denied" on the community page although my subscription is active') gets the status reply on its fold.
+    // One left in rounds 6 to 8 (13 when held-out 11 joined the corpus, 6 when held-out 10 did, 12 for held-out 9):
+    // an unknown sender's "je suis toujours membre ? merci", labelled as needing a person, gets the status reply.
     expect(folds.named.wrongAutomatic).toBeLessThanOrEqual(1);
   });
 
