@@ -4,7 +4,13 @@ import type { MembershipStatus } from '../workflows/messages';
 import { classifySupportRequest, normalizeMessage, type SupportRequest } from '../lib/support/classifier';
 import { PLAIN_REQUEST_MARKS } from '../lib/support/plain-request';
 import { MAX_MESSAGE_CHARS } from '../lib/free-text';
-import { AUTO_REPLY_MIN_RULE_WEIGHT, CLOSE_RATIO, MIN_SCORE, MODEL_TIE_BREAK_MIN } from '../lib/support/rules';
+import {
+  AUTO_REPLY_MIN_RULE_WEIGHT,
+  CLOSE_RATIO,
+  MIN_SCORE,
+  MODEL_TIE_BREAK_MIN,
+  NEEDS_PERSON_MODEL_MIN,
+} from '../lib/support/rules';
 import {
   accuracy,
   evaluateSupportCorpus,
@@ -467,6 +473,18 @@ describe('support: the right topic, but a person is needed', () => {
     const result = classify('unsubscribe', { member: activeMember });
     expect(result).toMatchObject({ route: 'human', intent: 'cancellation' });
     expect(result.reason).toContain('the model names the topic: cancellation');
+  });
+
+  it('sends a message to a person when the model of messages that needed one is sure enough, naming it', () => {
+    const stopped = loadSupportCorpus()
+      .map((entry) => classifySupportRequest(entry))
+      .filter((result) => result.reason.includes('the model of messages that needed a person reads it as one'));
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const result of stopped) {
+      expect(result.route).toBe('human');
+      const [, probability] = /reads it as one \((\d\.\d\d):/.exec(result.reason) ?? [];
+      expect(Number(probability)).toBeGreaterThanOrEqual(NEEDS_PERSON_MODEL_MIN - 0.005);
+    }
   });
 
   it('lets the model name the topic for the person when the rules only hint, and never answer on it', () => {

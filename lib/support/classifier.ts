@@ -17,6 +17,7 @@ import {
   MODEL_ONLY_FACTOR,
   MODEL_TIE_BREAK_MIN,
   MODEL_VETO_MARGIN,
+  NEEDS_PERSON_MODEL_MIN,
   SECOND_QUESTION_RULE_WEIGHT,
   type ContextRule,
 } from './rules';
@@ -392,6 +393,11 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
     // The member says they paid, our records give no access: neither the status nor a sign-in link settles it.
     return decide('human', `Paid but locked out (${said}) while our records give no access: a person checks`);
   }
+  if (paid !== undefined && member && !member.allowed && intent === 'membership_status') {
+    // "Is my account active? I paid on the 2nd" from a member our records hold without access: the status reply
+    // would contradict the member, and only a person can see where the payment went.
+    return decide('human', `The member says "${paid}" while our records give no access: a person checks`);
+  }
   if (rules.human && combined.human) return decide('human', combined.human);
   if (disputed && [ruled.intent, intent].some((i) => i === 'billing' || i === 'cancellation')) {
     // "Cancel and refund this month": the member's request is the cancellation, the refund is why a person answers.
@@ -435,6 +441,13 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   // request, terms the reply does not cover, the model reading another topic) goes to a person, every mark named.
   const modelLead = heard.probability - (heard.ranking.find((r) => r.intent === intent)?.probability ?? 0);
   const objections = plainRequestObjections({ ...input, intent, modelIntent: heard.intent, modelLead });
+  const needs = model.needsPerson(input.subject, input.body);
+  if (needs.probability >= NEEDS_PERSON_MODEL_MIN) {
+    const words = needs.words.map((w) => `"${w}"`).join(', ') || 'no telling word';
+    objections.push(
+      `the model of messages that needed a person reads it as one (${needs.probability.toFixed(2)}: ${words})`,
+    );
+  }
   if (objections.length > 0) {
     return decide('human', `Not a plain request that the ${intent} reply fully answers: ${objections.join('; ')}`);
   }

@@ -91,7 +91,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about what happens next, the options, or what the member does not understand, which the reply does not answer',
     pattern:
-      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
   },
   {
     why: 'a sign that someone else used the account, which a person must look at',
@@ -135,7 +135,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     why: 'a date the status reply does not give',
     except: ['billing', 'invoice_receipt', 'cancellation'],
     pattern:
-      /\b(?:what date|which date|exact date|on which day|what day|to budget|welche[mn]? (?:tag|datum)|an welchem tag|quelle date|quel jour|que fecha|que dia)\b/,
+      /\b(?:what date|which date|exact date|when exactly|exactly when|wann genau|quand exactement|cuando exactamente|on which day|what day|to budget|welche[mn]? (?:tag|datum)|an welchem tag|quelle date|quel jour|que fecha|que dia)\b/,
   },
   {
     why: 'a pause, which the status reply does not show',
@@ -147,6 +147,11 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     // A payment confirmation is a receipt: the invoice reply sends it.
     except: ['invoice_receipt', 'billing'],
     pattern: /\b(?:confirmation|confirm|bestatigung|bestatigen|confirmacion|confirmar)\b/,
+  },
+  {
+    why: 'a change from a given date, which the self-serve reply cannot schedule',
+    pattern:
+      /\b(?:(?:ab|from|starting|a partir du|desde el) (?:dem |the |le )?\d{1,2}(?:st|nd|rd|th)?\.? ?(?:jan\w*|feb\w*|mar\w*|apr\w*|may|mai|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|okt\w*|nov\w*|dec\w*|dez\w*|janv\w*|fev\w*|avr\w*|juil\w*|aout|ene\w*|abr\w*|ago\w*)|for (?:two|three|four|six|\d+) months|fur (?:zwei|drei|vier|sechs|\d+) monate|pendant (?:deux|trois|\d+) mois|por (?:dos|tres|\d+) meses)\b/,
   },
   {
     why: "the member's bank or proof against our records",

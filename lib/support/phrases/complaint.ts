@@ -102,6 +102,8 @@ export const DISPUTED_CHARGE_PHRASES: readonly string[] = [
   'charged even',
   'still charged',
   'money back',
+  'pay back',
+  'pay me back',
   'refund*',
   'dont recogni*',
   'do not recogni*',
