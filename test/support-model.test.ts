@@ -29,26 +29,6 @@ describe('support intent model', () => {
     expect(prediction.probability).toBeGreaterThan(0.5);
   });
 
-  it('reads which messages need a person whatever the reply says, and names the words that drove it', () => {
-    const model = trainIntentModel(corpus);
-    const plain = model.needsPerson(undefined, 'How do I update my card?');
-    const person = model.needsPerson(
-      undefined,
-      'I updated my card yesterday but the payment still went to the old one and failed, can you retry it on the new card?',
-    );
-    expect(person.probability).toBeGreaterThan(plain.probability);
-    expect(person.probability).toBeGreaterThan(0.5);
-    expect(person.words.length).toBeGreaterThan(0);
-  });
-
-  it('never says "a person" when trained on no message labelled as needing one', () => {
-    const answerable = corpus.filter((m) => m.autoReplyAcceptable !== false);
-    expect(trainIntentModel(answerable).needsPerson(undefined, 'refund me now, you charged twice')).toEqual({
-      probability: 0,
-      words: [],
-    });
-  });
-
   it('lists the rules and the model words in every decision it explains to the founder', () => {
     const result = classify('Can you send me my invoice for May?', { member: activeMember });
     expect(result).toMatchObject({ intent: 'invoice_receipt', route: 'auto_reply' });

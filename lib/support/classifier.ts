@@ -17,7 +17,6 @@ import {
   MODEL_ONLY_FACTOR,
   MODEL_TIE_BREAK_MIN,
   MODEL_VETO_MARGIN,
-  NEEDS_PERSON_MODEL_MIN,
   SECOND_QUESTION_RULE_WEIGHT,
   type ContextRule,
 } from './rules';
@@ -441,13 +440,6 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   // request, terms the reply does not cover, the model reading another topic) goes to a person, every mark named.
   const modelLead = heard.probability - (heard.ranking.find((r) => r.intent === intent)?.probability ?? 0);
   const objections = plainRequestObjections({ ...input, intent, modelIntent: heard.intent, modelLead });
-  const needs = model.needsPerson(input.subject, input.body);
-  if (needs.probability >= NEEDS_PERSON_MODEL_MIN) {
-    const words = needs.words.map((w) => `"${w}"`).join(', ') || 'no telling word';
-    objections.push(
-      `the model of messages that needed a person reads it as one (${needs.probability.toFixed(2)}: ${words})`,
-    );
-  }
   if (objections.length > 0) {
     return decide('human', `Not a plain request that the ${intent} reply fully answers: ${objections.join('; ')}`);
   }

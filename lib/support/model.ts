@@ -19,8 +19,6 @@ export interface TrainingMessage {
   body: string;
   member?: { status: MembershipStatus; allowed: boolean };
   expectedIntent: SupportIntent;
-  /** false when the intent's reply would not fully serve the member (see the support report). */
-  autoReplyAcceptable?: boolean;
 }
 
 export interface ModelPrediction {
@@ -33,18 +31,8 @@ export interface ModelPrediction {
   words: readonly string[];
 }
 
-/** The second reader: how likely a named-intent message needs a person whatever its intent's reply says. */
-export interface NeedsPersonPrediction {
-  /** 0..1, the posterior of "needs a person" against "the reply serves it". */
-  probability: number;
-  /** The member's words that pushed it most towards "needs a person", strongest first. */
-  words: readonly string[];
-}
-
 export interface IntentModel {
   predict(subject: string | undefined, body: string): ModelPrediction;
-  /** Trained on the named-intent messages' `autoReplyAcceptable` labels, from the same features. */
-  needsPerson(subject: string | undefined, body: string): NeedsPersonPrediction;
 }
 
 /** Letter groups of this length stand in for a word's stem and survive one-letter typos in long words. */
@@ -128,54 +116,6 @@ function toRanking(odds: OddsTable): ModelPrediction['ranking'] {
     );
 }
 
-/** Leave-one-word-out: the member's words whose removal lowers `score` the most, strongest first. */
-function explainingWords(features: readonly Feature[], score: (features: readonly Feature[]) => number): string[] {
-  const base = score(features);
-  const words = [...new Set(features.filter((f) => f.token.startsWith('w:')).map((f) => f.word))];
-  return words
-    .map((word) => {
-      const rest = features.filter((f) => f.word !== word && !f.word.split(' ').includes(word));
-      return { word, drop: base - score(rest) };
-    })
-    .filter((d) => d.drop > 0 && d.word.length > 2 && !UNEXPLAINING.has(d.word))
-    .sort((a, b) => b.drop - a.drop || a.word.localeCompare(b.word))
-    .slice(0, MAX_EXPLAINING_WORDS)
-    .map((d) => d.word);
-}
-
-const NEEDS_PERSON = 'person';
-const REPLY_SERVES = 'reply';
-
-/**
- * Naive Bayes over the same features, two labels: the named-intent messages labelled `autoReplyAcceptable: false`
- * against the others. No message of that kind at all: it never says "a person".
- */
-function trainNeedsPerson(messages: readonly TrainingMessage[]): IntentModel['needsPerson'] {
-  const named = messages.filter((m) => m.expectedIntent !== 'other');
-  const labels = new Set(named.map((m) => (m.autoReplyAcceptable === false ? NEEDS_PERSON : REPLY_SERVES)));
-  if (labels.size < 2) return () => ({ probability: 0, words: [] });
-  const nbc = createClassifier();
-  nbc.definePrepTasks([(input: string) => (input === '' ? [] : input.split(' '))]);
-  nbc.defineConfig({ considerOnlyPresence: true, smoothingFactor: SMOOTHING });
-  for (const m of named) {
-    nbc.learn(
-      joinFeatures(messageFeatures(m.subject, m.body)),
-      m.autoReplyAcceptable === false ? NEEDS_PERSON : REPLY_SERVES,
-    );
-  }
-  nbc.consolidate();
-  const probability = (features: readonly Feature[]): number => {
-    if (features.length === 0) return 0;
-    const odds = nbc.computeOdds(joinFeatures(features)) as OddsTable;
-    const o = odds.find(([label]) => label === NEEDS_PERSON)?.[1] ?? -Infinity;
-    return 1 / (1 + 2 ** (-o / ODDS_TEMPERATURE));
-  };
-  return (subject, body) => {
-    const features = messageFeatures(subject, body);
-    return { probability: probability(features), words: explainingWords(features, probability) };
-  };
-}
-
 /** Trains a model on the given messages, in their order. Pure: the same messages give the same model. */
 export function trainIntentModel(messages: readonly TrainingMessage[]): IntentModel {
   const nbc = createClassifier();
@@ -191,11 +131,22 @@ export function trainIntentModel(messages: readonly TrainingMessage[]): IntentMo
       const features = messageFeatures(subject, body);
       const ranking = rankingOf(features);
       const [top] = ranking;
-      const logP = (f: readonly Feature[]) =>
-        Math.log(rankingOf(f).find((x) => x.intent === top.intent)?.probability ?? 1e-12);
-      return { intent: top.intent, probability: top.probability, ranking, words: explainingWords(features, logP) };
+      const logP = (r: ModelPrediction['ranking']) =>
+        Math.log(r.find((x) => x.intent === top.intent)?.probability ?? 1e-12);
+      const base = logP(ranking);
+      // Leave-one-word-out: how much the winning intent loses without each word (and the pairs it is part of).
+      const words = [...new Set(features.filter((f) => f.token.startsWith('w:')).map((f) => f.word))];
+      const drivers = words
+        .map((word) => {
+          const rest = features.filter((f) => f.word !== word && !f.word.split(' ').includes(word));
+          return { word, drop: base - logP(rankingOf(rest)) };
+        })
+        .filter((d) => d.drop > 0 && d.word.length > 2 && !UNEXPLAINING.has(d.word))
+        .sort((a, b) => b.drop - a.drop || a.word.localeCompare(b.word))
+        .slice(0, MAX_EXPLAINING_WORDS)
+        .map((d) => d.word);
+      return { intent: top.intent, probability: top.probability, ranking, words: drivers };
     },
-    needsPerson: trainNeedsPerson(messages),
   };
 }
 

@@ -76,7 +76,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',

@@ -152,17 +152,6 @@ export const MODEL_ONLY_FACTOR = 0.85;
  */
 export const MODEL_TIE_BREAK_MIN = 0.9;
 /**
- * The second model reads whether a named-intent message needs a person whatever its intent's reply says (naive Bayes
- * on the corpus's `autoReplyAcceptable` labels). At this probability or more, a person answers. Chosen on the 5-fold
- * cross-validation of the training corpus with the plain-request marks switched off (the marks were written on those
- * messages, the model was not): 0.9 stopped 42 of 123 wrong answers for 24 right ones, 0.8 52 for 40, 0.7 62 for 57,
- * 0.5 68 for 100. Counting a wrong answer as five right ones lost, 0.7 would win, but below 0.9 it stops plain requests
- * for no reason a founder could read ("Can you send me my invoice for May?" at 0.76, driven by "invoice" and "may";
- * "the sign-in link you sent me has expired" at 0.71): an answer stopped must say why. With the marks on, 0.9 costs
- * 10 of 456 right answers on the cross-validation.
- */
-export const NEEDS_PERSON_MODEL_MIN = 0.9;
-/**
  * Default of `SUPPORT_AUTO_REPLY_MIN_CONFIDENCE`: below this combined confidence a person answers. Chosen on the
  * cross-validated calibration table of the training corpus (`tools/support-report.ts`), never on a held-out set.
  */
