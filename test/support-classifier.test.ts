@@ -439,6 +439,8 @@ describe('support: the right topic, but a person is needed', () => {
     ['Please end my subscription at the end of the month and send me a confirmation.', 'a confirmation the reply'],
     ["I'm the bookkeeper for Ana Ruiz, could you send me her receipts?", 'a request for someone else'],
     ["the billing portal won't let me change the card, the button is greyed out", 'something that does not work'],
+    // Round 9.
+    ['How do I log in? The Google button is gone.', 'a report of what the member sees'],
   ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
     const result = classify(body, { member: activeMember });
     expect(result.route).toBe('human');
@@ -461,6 +463,18 @@ describe('support: the right topic, but a person is needed', () => {
     const result = classify(body, { member: { status: 'canceled', allowed: false } });
     expect(result.intent).toBe('membership_status');
     expect(result.reason).toMatch(/^A complaint about a cancellation/);
+  });
+
+  it('hands a status question to a person when the member says they paid and our records give no access', () => {
+    const body = 'Is my membership active? I paid on the 3rd.';
+    const result = classify(body, { member: { status: 'past_due', allowed: false } });
+    expect(result).toMatchObject({ intent: 'membership_status', route: 'human' });
+    expect(result.reason).toMatch(/^The member says "i paid" while our records give no access/);
+    // With access, the status reply is what the member asked for.
+    expect(classify(body, { member: activeMember })).toMatchObject({
+      intent: 'membership_status',
+      route: 'auto_reply',
+    });
   });
 
   it('sends a bare "unsubscribe" to a person, the topic named as the rules hint it and the model reads it', () => {

@@ -311,7 +311,7 @@ function tieBreak(rules: RuleVerdict, model: ModelPrediction): Combined | undefi
  * added 1 to 6 wrong automatic answers for 1 to 6 right ones, so it never does.
  */
 function namedByModel(rules: RuleVerdict, model: ModelPrediction): Combined | undefined {
-  if (!rules.hint || rules.intent !== 'other' || model.intent === 'other') return undefined;
+  if (!rules.hint || model.intent === 'other') return undefined;
   const words = model.words.map((w) => `"${w}"`).join(', ') || 'no telling word';
   return {
     intent: model.intent,

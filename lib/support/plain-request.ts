@@ -128,8 +128,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about a price, which the reply does not state',
     except: ['billing', 'invoice_receipt'],
-    pattern:
-      /\b(?:how much|was kostet|wie viel|wieviel|combien|cuanto cuesta|cuanto cuesta|what (?:will|does) it cost|price)\b/,
+    pattern: /\b(?:how much|was kostet|wie viel|wieviel|combien|cuanto cuesta|what (?:will|does) it cost|price)\b/,
   },
   {
     why: 'a date the status reply does not give',
