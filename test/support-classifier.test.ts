@@ -441,6 +441,17 @@ describe('support: the right topic, but a person is needed', () => {
     ["the billing portal won't let me change the card, the button is greyed out", 'something that does not work'],
     // Round 9.
     ['How do I log in? The Google button is gone.', 'a report of what the member sees'],
+    // Round 10.
+    ['I sign in with the link and it drops me right back to the login page in Safari', 'a sign-in fault'],
+    ["I can't log in, and my whole team is locked out too", 'a sign-in fault'],
+    ["I can't log in since the update this morning", 'a sign-in fault'],
+    ['Le lien de connexion ouvre une page blanche', 'a report of what the member sees'],
+    ['can I have the receipt in pounds please', 'another currency'],
+    ['We need a pro forma invoice before we can pay for the membership', 'an invoice before any payment'],
+    ['Please cancel the subscription of my father, he died last week', 'a death, which a person handles'],
+    ['Kann ich auch mit PayPal bezahlen?', 'a question about what we offer'],
+    ['Is my membership still active, or does it renew on its own?', 'a question about what happens next'],
+    ['Intenté iniciar sesión tres veces y no puedo entrar', 'something that keeps happening'],
   ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
     const result = classify(body, { member: activeMember });
     expect(result.route).toBe('human');

@@ -71,12 +71,12 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'something that keeps happening or never happened (never, again, every time, still not)',
     pattern:
-      /\b(?:never|every time|each time|not even|anymore|any more|jedes mal|chaque fois|cada vez|nie|jamais|nunca|again|wieder|de nouveau|otra vez|de nuevo|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|varias veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
+      /\b(?:never|every time|each time|not even|anymore|any more|jedes mal|chaque fois|cada vez|nie|jamais|nunca|again|wieder|de nouveau|otra vez|de nuevo|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|(?:deux|trois|quatre) fois|varias veces|(?:dos|tres|cuatro|\d+) veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
   },
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|en blanco|page (?:blanche|vide)|pagina vacia|(?:leere|weisse) seite|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
@@ -91,7 +91,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about what happens next, the options, or what the member does not understand, which the reply does not answer',
     pattern:
-      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|by itself|on its own|von selbst|von allein\w*|tout seule?|(?:renueva|cobra|renouvelle|verlangert) (?:\w+ )?(?:sol[ao]|seule?|automatisch|automatique\w*|automatica\w*)|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
   },
   {
     why: 'a sign that someone else used the account, which a person must look at',
@@ -101,7 +101,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about what we offer (a payment method, one document for a year, invoices sent automatically), which only a person can answer',
     pattern:
-      /\b(?:(?:can|could|may) i (?:also )?pay (?:with|by|via|using|per|through)|pay (?:with|by|via) (?:paypal|apple pay|google pay|sepa|bank transfer|crypto\w*)|per (?:sepa|lastschrift|uberweisung)|do you (?:accept|take|support|offer)|(?:which|what) payment methods?|(?:apple pay|google pay|paypal|sepa|bank transfer|crypto\w*) (?:possible|an option|accepted|ok)|in one (?:single )?(?:pdf|file|document)|(?:send|email|emailed|mail|mailed)\w* (?:\w+ ){0,4}automatic\w*|automatic\w* (?:\w+ ){0,2}every (?:month|year))\b/,
+      /\b(?:(?:can|could|may) i (?:also )?pay (?:with|by|via|using|per|through)|pay (?:with|by|via) (?:paypal|apple pay|google pay|sepa|bank transfer|crypto\w*)|per (?:sepa|lastschrift|uberweisung)|do you (?:accept|take|support|offer)|(?:which|what) payment methods?|(?<!from )paypal|(?:apple pay|google pay|paypal|sepa|bank transfer|crypto\w*) (?:possible|an option|accepted|ok)|in one (?:single )?(?:pdf|file|document)|(?:send|email|emailed|mail|mailed)\w* (?:\w+ ){0,4}automatic\w*|automatic\w* (?:\w+ ){0,2}every (?:month|year))\b/,
   },
   {
     why: 'a message from another address than the one we know, so the reply may describe the wrong membership',
@@ -151,6 +151,23 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     why: 'a change from a given date, which the self-serve reply cannot schedule',
     pattern:
       /\b(?:(?:ab|from|starting|a partir du|desde el) (?:dem |the |le )?\d{1,2}(?:st|nd|rd|th)?\.? ?(?:jan\w*|feb\w*|mar\w*|apr\w*|may|mai|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|okt\w*|nov\w*|dec\w*|dez\w*|janv\w*|fev\w*|avr\w*|juil\w*|aout|ene\w*|abr\w*|ago\w*)|for (?:two|three|four|six|\d+) months|fur (?:zwei|drei|vier|sechs|\d+) monate|pendant (?:deux|trois|\d+) mois|por (?:dos|tres|\d+) meses)\b/,
+  },
+  {
+    why: 'a sign-in fault a fresh link does not fix (sent back to the sign-in page, a browser, a whole team, an update)',
+    pattern:
+      /\b(?:(?:back|returns?|redirect\w*|sends? me|takes? me|brings? me|kicks? me|throws? me)(?: me)? (?:back )?(?:to )?(?:the )?(?:page (?:of|de) )?(?:login|log in|sign in|signin|connexion|inicio)|loop\w*|bucle|boucle|schleife|chrome|safari|firefox|edge|browser|navegador|navigateur|whole team|everyone|all of us|my team|bei allen|tout le monde|toute l equipe|todo el equipo|ganze team|(?:since|after) the update|seit dem update|nach dem update|depuis la mise a jour|desde la actualizacion)\b/,
+  },
+  {
+    why: 'another currency, which the reply cannot issue',
+    pattern: /\b(?:currency|wahrung|devise|moneda|in (?:usd|dollars?|euros?|eur|gbp|pounds|chf))\b/,
+  },
+  {
+    why: 'an invoice before any payment (pro forma, up front), which the reply cannot make',
+    pattern: /\b(?:up ?front|pro ?forma|im voraus|vorab|por adelantado|de antemano)\b/,
+  },
+  {
+    why: 'a death, which a person handles',
+    pattern: /\b(?:passed away|died|deceased|verstorben|gestorben|decede\w*|fallecio|fallecid[oa]|murio)\b/,
   },
   {
     why: "the member's bank or proof against our records",
