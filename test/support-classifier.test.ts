@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_13_CORPUS_PATH,
+  HELD_OUT_14_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -446,6 +446,7 @@ describe('support: the right topic, but a person is needed', () => {
     ["I can't log in, and my whole team is locked out too", 'a sign-in fault'],
     ["I can't log in since the update this morning", 'a sign-in fault'],
     ['Le lien de connexion ouvre une page blanche', 'a report of what the member sees'],
+    ["I can't sign in on my iPad, it works fine on my laptop", 'a sign-in fault on one device only'],
     ['can I have the receipt in pounds please', 'another currency'],
     ['We need a pro forma invoice before we can pay for the membership', 'an invoice before any payment'],
     ['Please cancel the subscription of my father, he died last week', 'a death, which a person handles'],
@@ -521,24 +522,21 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5 to 12 were measured, so they are training data now (round 9 folded held-out 12 into the corpus).
-// Held-out 13 was written by a helper from the replies' descriptions alone, never the rules, the corpus or the older
-// held-out sets, and committed before round 9's changes (its commit says so), in members' voices (41 of 160 in
-// German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one), labelled
-// with the intent and whether the intent's reply fully serves the member (62 of its 134 named-intent messages do
-// not: the resolved share cannot pass 54%). Measured once after round 9 was committed (`npx tsx
-// tools/support-report.ts test/data/support-holdout-13.json`): 115, 38, 10, the same as round 8's classifier. Round
-// 9's second naive Bayes reader (trained on the autoReplyAcceptable labels) stopped nothing there and cost 2 right
-// answers, so it was taken out; two corpus fixes followed ("habe gekündigt" as an outcome question, "the button is
-// gone" as a report). Final: 86% (115 of 134), 30% (40 of 134), 10 wrong automatic answers, all the right intent's
-// reply to a message that needed a person. Rounds 7, 6 and 4 on the same set: 113, 114, 105 named right; 39 resolved
-// each; 11, 11, 17 wrong.
-describe('support held-out set 13', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_13_CORPUS_PATH));
+// Held-outs 5 to 13 were measured, so they are training data now (round 10 folded held-out 13 into the corpus).
+// Held-out 14 was written by a helper from the replies' text alone, never the rules, the corpus or the older
+// held-out sets, and committed before round 10's changes (its commit says so), in members' voices (55 of 160 in
+// German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, 9 unknown
+// senders), labelled with the intent and whether the intent's reply fully serves the member (57 of its 135
+// named-intent messages do not: the resolved share cannot pass 58%). Measured once after round 10 was committed
+// (`npx tsx tools/support-report.ts test/data/support-holdout-14.json`): 83% (112 of 135), 22% (30 of 135), 6 wrong
+// automatic answers on the named intents, all the right intent's reply to a message that needed a person, and 2
+// messages about something else answered with a named intent's reply. Round 9's classifier on the same set: 113,
+// 30, 5 and 2; round 4's: 105, 35, 10 and 2 (one more with another named intent's reply).
+describe('support held-out set 14', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_14_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
-  const wrongAutomatic = report.rows.reduce((sum, row) => sum + row.wrongAutomatic, 0);
 
   it('holds at least 150 messages, at least 20 in every intent, some needing a person whatever the intent', () => {
     expect(report.results.length).toBeGreaterThanOrEqual(150);
@@ -546,40 +544,44 @@ describe('support held-out set 13', () => {
     expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents at least as well as measured (115 of 134, 86%)', () => {
+  it('classifies the five named intents at least as well as measured (112 of 135, 83%)', () => {
     console.log(
-      `Support classifier on held-out set 13 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 14 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(report.named.correct).toBeGreaterThanOrEqual(115);
+    expect(report.named.correct).toBeGreaterThanOrEqual(112);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (40 of 134)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(40);
+  it('resolves at least as many named-intent requests without a person as measured (30 of 135)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(30);
   });
 
-  it('gives no more wrong automatic answers than measured (10; 17 with round 4)', () => {
-    expect(wrongAutomatic).toBeLessThanOrEqual(10);
+  it('gives no more wrong automatic answers on the named intents than measured (6; 10 with round 4)', () => {
+    expect(report.named.wrongAutomatic).toBeLessThanOrEqual(6);
   });
 
-  it('answers no held-out message with the reply of another intent (measured 0)', () => {
-    expect(wrongIntent).toHaveLength(0);
+  it('answers no named-intent message with the reply of another intent, and at most 2 about something else', () => {
+    expect(wrongIntent.filter(({ entry }) => entry.expectedIntent !== 'other')).toHaveLength(0);
+    expect(wrongIntent.length).toBeLessThanOrEqual(2);
   });
 
-  // Issue 17's targets, not met on held-out 13 (86%, 30%, 10 wrong automatic answers). `it.failing` keeps them
+  // Issue 17's targets, not met on held-out 14 (83%, 22%, 6 wrong automatic answers). `it.failing` keeps them
   // visible and turns red the day they hold, so that the line becomes `it`. Never tune on this set to make them
-  // pass: fold it into the training corpus and write held-out 14 first.
-  it.failing('reaches 92% on the five named intents (issue 17 target; measured 86%)', () => {
+  // pass: fold it into the training corpus and write held-out 15 first.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 83%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 30%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 22%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 10)', () => {
-    expect(wrongAutomatic).toBe(0);
-  });
+  it.failing(
+    'gives no wrong automatic answer on the held-out set (issue 17 target; measured 6, and 2 on other)',
+    () => {
+      expect(report.named.wrongAutomatic + wrongIntent.length).toBe(0);
+    },
+  );
 });
 
 describe('support cross-validation', () => {
@@ -588,9 +590,9 @@ describe('support cross-validation', () => {
 
   it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
     console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
-    // 90.0% in round 9 (held-out 12 joined the corpus; 90.5% in round 8, 91% in round 7; 93% before held-out 7).
+    // 90.1% in round 10 (90.0% in round 9, 90.5% in round 8, 91% in round 7; 93% before held-out 7).
     expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.9);
-    // None in round 9 (8 when held-out 12 joined the corpus; one in rounds 6 to 8).
+    // None in round 10 (10 when held-out 13 joined the corpus; none in round 9, one in rounds 6 to 8).
     expect(folds.named.wrongAutomatic).toBe(0);
   });
 

@@ -158,6 +158,11 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
       /\b(?:(?:back|returns?|redirect\w*|sends? me|takes? me|brings? me|kicks? me|throws? me)(?: me)? (?:back )?(?:to )?(?:the )?(?:page (?:of|de) )?(?:login|log in|sign in|signin|connexion|inicio)|loop\w*|bucle|boucle|schleife|chrome|safari|firefox|edge|browser|navegador|navigateur|whole team|everyone|all of us|my team|bei allen|tout le monde|toute l equipe|todo el equipo|ganze team|(?:since|after) the update|seit dem update|nach dem update|depuis la mise a jour|desde la actualizacion)\b/,
   },
   {
+    why: 'a sign-in fault on one device only, which a fresh link does not explain',
+    pattern:
+      /\b(?:(?:works|worked|funktioniert|marche|fonctionne|funciona) (?:\w+ )?(?:on|sur|auf|am|en) (?:the |my |l |mon |ma |dem |meinem |el |mi )?(?:laptop|computer|desktop|pc|phone|mobile|tablet|ipad|ordinateur|ordi|telephone|portable|rechner|handy|ordenador|movil|celular)|alors que sur|aber (?:am|auf dem) (?:laptop|rechner|pc|handy)|pero en el (?:ordenador|movil|portatil))\b/,
+  },
+  {
     why: 'another currency, which the reply cannot issue',
     pattern: /\b(?:currency|wahrung|devise|moneda|in (?:usd|dollars?|euros?|eur|gbp|pounds|chf))\b/,
   },
