@@ -242,7 +242,17 @@ async function composeReply(
 ): Promise<string> {
   const needed = new Set(requiredPlaceholders(intent));
   const context: ReplyContext = {
-    ...describeMembership(member ?? { status: 'none', allowed: false }),
+    ...describeMembership(
+      member
+        ? {
+            status: member.status,
+            allowed: member.allowed,
+            currentPeriodEnd: member.current_period_end,
+            trialEnd: member.trial_end,
+            cancelAtPeriodEnd: member.cancel_at_period_end,
+          }
+        : { status: 'none', allowed: false },
+    ),
     loginUrl: deps.replyValues.loginUrl,
     cancelPath: deps.replyValues.cancelPath,
   };

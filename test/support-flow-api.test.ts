@@ -31,6 +31,26 @@ describe('support automation through the API', () => {
     expect(sent[0]?.body).toContain('Access comes back as soon as the payment goes through');
   });
 
+  it('tells a member whose membership renews the day it renews, from the dates Stripe sent', async () => {
+    const m = await member();
+    // The end of the paid period as the projection holds it from the subscription event (the test's Stripe sends one).
+    const periodEnd = (await stack.h.get(`/members/${m.customerId}`)).body.currentPeriodEnd as string;
+    expect(periodEnd).toEqual(expect.any(String));
+    const day = new Date(periodEnd).toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+    const r = await postSupport({ memberId: m.appUserId, body: 'Is my membership still active?' }, '198.51.100.11');
+    expect(r.body).toMatchObject({ intent: 'membership_status', route: 'auto_reply' });
+    await finished(r.body['requestId']);
+    const sent = stack.fake.messagesTo(m.contactId);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.body).toContain('Your membership is active. You have full access to the community.');
+    expect(sent[0]?.body).toContain(`It renews automatically on ${day}.`);
+  });
+
   it('shows the support history, with the rules that decided, in GET /members/:id', async () => {
     const m = await member({ invoice: false });
     stack.stripeApi.seedInvoice({ id: `in_${m.customerId}`, customer: m.customerId, hosted_invoice_url: m.invoiceUrl });

@@ -19,6 +19,7 @@ describe('renderReply', () => {
     billingPortalUrl: 'https://billing.stripe.com/p/session/test_1',
     status: 'active',
     accessSentence: 'You have full access to the community.',
+    renewalSentence: 'It renews automatically on 3 January 2027.',
     loginUrl: 'https://community.example.com/login',
     cancelPath: 'https://community.example.com/account/billing',
   };
@@ -69,6 +70,44 @@ describe('renderReply', () => {
 
   it('refuses to render a reply for other', () => {
     expect(() => renderReply('other', fullContext)).toThrow(ReplyTemplateError);
+  });
+
+  it('gives the date the membership renews, or ends instead, from the dates Stripe last sent', () => {
+    const periodEnd = new Date('2027-01-03T09:30:00Z');
+    const renders = (facts: Parameters<typeof describeMembership>[0]) =>
+      renderReply('membership_status', describeMembership(facts));
+    expect(renders({ ...activeMember, currentPeriodEnd: periodEnd })).toContain(
+      'Your membership is active. You have full access to the community. It renews automatically on 3 January 2027.',
+    );
+    expect(renders({ ...activeMember, currentPeriodEnd: periodEnd, cancelAtPeriodEnd: true })).toContain(
+      'It is set to end on 3 January 2027 and will not renew; you keep access until then.',
+    );
+    expect(
+      renders({
+        status: 'trialing',
+        allowed: true,
+        trialEnd: new Date('2027-01-14T23:59:00Z'),
+        currentPeriodEnd: periodEnd,
+      }),
+    ).toContain(
+      'Your free trial ends on 14 January 2027; unless you cancel before then, it turns into a paid membership',
+    );
+  });
+
+  it.each([
+    ['no date known', { ...activeMember }],
+    [
+      'a payment that failed',
+      { status: 'past_due', allowed: false, currentPeriodEnd: new Date('2027-01-03T00:00:00Z') },
+    ],
+    [
+      'a membership that ended',
+      { status: 'canceled', allowed: false, currentPeriodEnd: new Date('2027-01-03T00:00:00Z') },
+    ],
+  ] as const)('gives no date for %s, and leaves no gap behind', (_why, facts) => {
+    const text = renderReply('membership_status', describeMembership(facts));
+    expect(text).not.toMatch(/renews|set to end|trial ends/);
+    expect(text).not.toMatch(/[ \t]$/m);
   });
 
   it('words the status and access sentence for the membership status reply', () => {

@@ -15,6 +15,7 @@ export const PLACEHOLDERS = [
   'billingPortalUrl',
   'status',
   'accessSentence',
+  'renewalSentence',
   'loginUrl',
   'cancelPath',
 ] as const;
@@ -52,7 +53,7 @@ Still stuck, or waiting for an invite to the community space? Reply to this emai
 
   membership_status: `Hi {{firstName|there}},
 
-Your membership is {{status}}. {{accessSentence}}
+Your membership is {{status}}. {{accessSentence}} {{renewalSentence|}}
 
 If that does not look right, reply to this email and a person will check it for you.`,
 
@@ -118,7 +119,8 @@ export function renderReply(intent: SupportIntent, context: ReplyContext): strin
     return '';
   });
   if (missing.size > 0) throw new MissingPlaceholderError(intent, [...missing]);
-  return text;
+  // An optional placeholder left empty at the end of a line leaves no trailing space behind.
+  return text.replace(/[ \t]+$/gm, '');
 }
 
 const STATUS_WORDING: Readonly<Record<MembershipStatus, string>> = {
@@ -141,13 +143,48 @@ const NO_ACCESS_WORDING: Readonly<Record<MembershipStatus, string>> = {
   refunded: 'Access ended when the payment was refunded.',
 };
 
-/** The `{{status}}` and `{{accessSentence}}` values for the membership_status and account_access replies. */
-export function describeMembership(member: { status: MembershipStatus; allowed: boolean }): {
+/** What the membership reply needs to know about a member; the dates are the ones Stripe last sent. */
+export interface MembershipFacts {
+  status: MembershipStatus;
+  allowed: boolean;
+  /** When the paid period ends (the next renewal unless it is set to cancel then). */
+  currentPeriodEnd?: Date | null;
+  trialEnd?: Date | null;
+  /** Set to cancel at the end of the paid period: it ends then instead of renewing. */
+  cancelAtPeriodEnd?: boolean;
+}
+
+/** "3 January 2027": the day in UTC, the calendar Stripe's dates are given in. */
+const DAY = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+/**
+ * The `{{renewalSentence}}`: when a trial ends, when the membership renews, or when it ends instead. Empty when
+ * there is no date to give (a payment that failed, a membership that has ended), and then the reply says nothing.
+ */
+function renewalSentence(member: MembershipFacts): string {
+  const periodEnd = member.currentPeriodEnd ?? null;
+  if (member.status === 'trialing' && member.trialEnd) {
+    return member.cancelAtPeriodEnd
+      ? `Your free trial ends on ${DAY.format(member.trialEnd)} and is set to cancel then, so nothing will be charged.`
+      : `Your free trial ends on ${DAY.format(member.trialEnd)}; unless you cancel before then, it turns into a paid membership that day.`;
+  }
+  if (member.status === 'active' && periodEnd) {
+    return member.cancelAtPeriodEnd
+      ? `It is set to end on ${DAY.format(periodEnd)} and will not renew; you keep access until then.`
+      : `It renews automatically on ${DAY.format(periodEnd)}.`;
+  }
+  return '';
+}
+
+/** The `{{status}}`, `{{accessSentence}}` and `{{renewalSentence}}` values for the membership_status and account_access replies. */
+export function describeMembership(member: MembershipFacts): {
   status: string;
   accessSentence: string;
+  renewalSentence: string;
 } {
   return {
     status: STATUS_WORDING[member.status],
     accessSentence: member.allowed ? 'You have full access to the community.' : NO_ACCESS_WORDING[member.status],
+    renewalSentence: renewalSentence(member),
   };
 }
