@@ -439,7 +439,13 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   // The right intent's reply fits only a plain request: anything more (a sum, a report of a fault, a second
   // request, terms the reply does not cover, the model reading another topic) goes to a person, every mark named.
   const modelLead = heard.probability - (heard.ranking.find((r) => r.intent === intent)?.probability ?? 0);
-  const objections = plainRequestObjections({ ...input, intent, modelIntent: heard.intent, modelLead });
+  const objections = plainRequestObjections({
+    ...input,
+    intent,
+    modelIntent: heard.intent,
+    modelLead,
+    memberStatus: member?.status,
+  });
   if (objections.length > 0) {
     return decide('human', `Not a plain request that the ${intent} reply fully answers: ${objections.join('; ')}`);
   }

@@ -12,6 +12,7 @@
  * wrong automatic answers for few right ones; see the README (support, decision step 6) for the figures. A founder
  * may add words to a mark; a new mark should be checked with `npx tsx tools/support-report.ts` (cross-validation).
  */
+import type { MembershipStatus } from '../../workflows/messages';
 import type { SupportIntent } from '../../workflows/support-messages';
 import { foldText } from './normalize';
 
@@ -24,7 +25,12 @@ export interface PlainRequestMark {
   raw?: boolean;
   /** Intents whose reply answers what this mark says: the mark does not stop them. */
   except?: readonly SupportIntent[];
+  /** An intent whose reply answers the mark only for members in these statuses (the status reply's dates). */
+  answeredFor?: { intent: SupportIntent; statuses: readonly MembershipStatus[] };
 }
+
+/** The statuses whose status reply gives a date: when it renews, ends instead, or when the trial ends. */
+const DATED_STATUSES: readonly MembershipStatus[] = ['active', 'trialing'];
 
 export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
@@ -81,7 +87,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
     pattern:
-      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access|receipts?|invoices?)|(?:bookkeeper|accountant|assistant|secretary) (?:for|of)|one of your members)/,
+      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access|receipts?|invoices?)|(?:bookkeeper|accountant|assistant|secretary) (?:for|of)|one of your members|one of our \w+s\b|(?:her|his) name is)/,
   },
   {
     why: 'a complaint about how the member was treated, which a person should answer',
@@ -91,7 +97,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about what happens next, the options, or what the member does not understand, which the reply does not answer',
     pattern:
-      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|by itself|on its own|von selbst|von allein\w*|tout seule?|(?:renueva|cobra|renouvelle|verlangert) (?:\w+ )?(?:sol[ao]|seule?|automatisch|automatique\w*|automatica\w*)|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
   },
   {
     why: 'a sign that someone else used the account, which a person must look at',
@@ -118,12 +124,12 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a request that we do it for the member, which the self-serve reply cannot',
     pattern:
-      /\b(?:(?:can|could|would) you (?:please |just )?(?:retry|re ?try|redo|re ?run|rerun|do it|do that|do this|handle it|take care of it|process it)|(?:do|handle) it for me|for me instead|le faire pour moi|pouvez vous le faire|konnen sie das (?:machen|erledigen|ubernehmen)|hacerlo por mi|lo pueden hacer)\b/,
+      /\b(?:(?:can|could|would) you (?:please |just )?(?:retry|re ?try|redo|re ?run|rerun|do it|do that|do this|handle it|take care of it|process it)|(?:do|handle) it for me|for me instead|find me and|(?:cancel|close|delete|change|update|switch) it for me|(?:cancelenla|cancelenlo|haganlo|hacedlo) ustedes|stellen sie (?:das|es|mich)|fur mich um|le faire pour moi|pouvez vous le faire|konnen sie das (?:machen|erledigen|ubernehmen)|hacerlo por mi|lo pueden hacer)\b/,
   },
   {
     why: 'a sign-in address the member no longer has or wants to change, which a person must look at',
     pattern:
-      /\b(?:no longer have|dont have (?:access to )?(?:that|the|my) (?:old )?(?:email|inbox|address)|lost access to (?:my|the|that) (?:email|inbox|address)|(?:change|switch|update) (?:the|my) (?:email|address|login email|e mail)(?: address)? (?:i log in|i sign in|i login|for (?:login|sign))|email i (?:log|sign) in with|(?:old|new) (?:address|email|e mail|one) is|switch it|change it to)\b/,
+      /\b(?:no longer have|dont have (?:access to )?(?:that|the|my) (?:old )?(?:email|inbox|address)|lost access to (?:my|the|that) (?:email|inbox|address)|(?:change|switch|update) (?:the|my) (?:email|address|login email|e mail)(?: address)? (?:i log in|i sign in|i login|for (?:login|sign))|email i (?:log|sign) in with|(?:dont|do not) (?:even )?(?:know|remember) (?:which|what) (?:email|address|e mail)|(?:adresse|e ?mail ?adresse|e ?mail) (?:\w+ )?(?:gewechselt|geandert)|mit der neuen adresse|neue (?:e ?mail ?)?adresse|(?:old|new) (?:address|email|e mail|one) is|switch it|change it to)\b/,
   },
   {
     why: 'a question about a price, which the reply does not state',
@@ -131,8 +137,16 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     pattern: /\b(?:how much|was kostet|wie viel|wieviel|combien|cuanto cuesta|what (?:will|does) it cost|price)\b/,
   },
   {
+    why: 'whether it renews or charges by itself, which only the status reply of a paying or trialing member says',
+    answeredFor: { intent: 'membership_status', statuses: DATED_STATUSES },
+    pattern:
+      /\b(?:by itself|on its own|von selbst|von allein\w*|tout seule?|(?:renueva|cobra|renouvelle|verlangert) (?:\w+ )?(?:sol[ao]|seule?|automatisch|automatique\w*|automatica\w*))\b/,
+  },
+  {
     why: 'a date the status reply does not give',
     except: ['billing', 'invoice_receipt', 'cancellation'],
+    // The status reply gives the renewal date, the end date or the trial's end to an active or trialing member.
+    answeredFor: { intent: 'membership_status', statuses: DATED_STATUSES },
     pattern:
       /\b(?:what date|which date|exact date|when exactly|exactly when|wann genau|quand exactement|cuando exactamente|on which day|what day|to budget|welche[mn]? (?:tag|datum)|an welchem tag|quelle date|quel jour|que fecha|que dia)\b/,
   },
@@ -203,6 +217,8 @@ export interface PlainRequestInput {
   modelIntent: SupportIntent;
   /** How much more probable the model finds its own intent than `intent` (0 when they agree). */
   modelLead: number;
+  /** The member's status in our records; absent for an unknown sender. */
+  memberStatus?: MembershipStatus;
 }
 
 /** Why the message is not a plain request for `intent`'s reply, one line per mark, with the words that fired it. */
@@ -212,6 +228,9 @@ export function plainRequestObjections(input: PlainRequestInput): string[] {
   const objections: string[] = [];
   for (const mark of PLAIN_REQUEST_MARKS) {
     if (mark.except?.includes(input.intent)) continue;
+    const answered = mark.answeredFor;
+    if (answered?.intent === input.intent && input.memberStatus && answered.statuses.includes(input.memberStatus))
+      continue;
     const hit = (mark.raw ? raw : folded).match(mark.pattern);
     if (hit) objections.push(`${mark.why} ("${hit[0].trim()}")`);
   }

@@ -7,6 +7,10 @@ import type { IntentRules } from '../rules';
  */
 export const BILLING_RULES: IntentRules = {
   phrases: {
+    // Every payment taken: the billing portal lists them (round 11).
+    'payments ive made': 3,
+    'payments i made': 3,
+    'payments made': 2,
     // A payment that did not go through.
     'card* declined': 3,
     declined: 2,

@@ -28,6 +28,11 @@ export const CANCELLATION_RULES: IntentRules = {
     'dont want anymore': 2,
     'dont need anymore': 2,
     'no longer use': 2,
+    // Round 11: leaving when a payment fails ("I'd rather just stop", "a sign to leave") is the cancellation.
+    'rather just stop': 3,
+    'sign to leave': 3,
+    'end it properly': 3,
+    'arreter essai': 3,
     'dont use anymore': 2,
     'dont continu*': 3,
     'wont continu*': 2,

@@ -140,6 +140,13 @@ export const OTHER_RULES: IntentRules = {
     cohort: 2,
     'live session*': 2,
     'live call*': 2,
+    'en vivo': 2,
+    'en directo': 2,
+    'en direct': 2,
+    'invitar amigo': 2,
+    'inviter ami': 2,
+    // A note ("I just wanted to say thanks", the thanks itself dropped as politeness) asks for nothing: a person reads it.
+    'wanted to say': 3,
     'office hour*': 2,
     'next session': 2,
     timezone: 2,
