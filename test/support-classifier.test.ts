@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_14_CORPUS_PATH,
+  HELD_OUT_15_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -544,18 +544,18 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5 to 13 were measured, so they are training data now (round 10 folded held-out 13 into the corpus).
-// Held-out 14 was written by a helper from the replies' text alone, never the rules, the corpus or the older
-// held-out sets, and committed before round 10's changes (its commit says so), in members' voices (55 of 160 in
-// German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, 9 unknown
-// senders), labelled with the intent and whether the intent's reply fully serves the member (57 of its 135
-// named-intent messages do not: the resolved share cannot pass 58%). Measured once after round 10 was committed
-// (`npx tsx tools/support-report.ts test/data/support-holdout-14.json`): 83% (112 of 135), 22% (30 of 135), 6 wrong
-// automatic answers on the named intents, all the right intent's reply to a message that needed a person, and 2
-// messages about something else answered with a named intent's reply. Round 9's classifier on the same set: 113,
-// 30, 5 and 2; round 4's: 105, 35, 10 and 2 (one more with another named intent's reply).
-describe('support held-out set 14', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_14_CORPUS_PATH));
+// Held-outs 5 to 14 were measured, so they are training data now (round 11 folded held-out 14 into the corpus).
+// Held-out 15 was written by a helper from the replies' text alone (with round 11's dates in the status reply),
+// never the rules, the corpus or the older held-out sets, and committed before round 11's classifier changes (its
+// commit says so), in members' voices (55 of 160 in German, French or Spanish, typos, non-native English, anger,
+// one line and long, two questions in one, 9 unknown senders), labelled with the intent and whether the intent's
+// reply fully serves the member (60 of its 135 named-intent messages do not: the resolved share cannot pass 56%).
+// Measured once after round 11 was committed (`npx tsx tools/support-report.ts test/data/support-holdout-15.json`):
+// 81% (109 of 135), 23% (31 of 135), 8 wrong automatic answers, 6 of them the right intent's reply to a message
+// that needed a person and 2 another named intent's reply; no message about something else answered. Round 10's
+// classifier on the same set: 107, 30, 7 (2 another intent's reply); round 4's: 103, 32, 10 (1).
+describe('support held-out set 15', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_15_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
@@ -566,44 +566,41 @@ describe('support held-out set 14', () => {
     expect(report.results.filter(({ entry }) => entry.autoReplyAcceptable === false).length).toBeGreaterThan(0);
   });
 
-  it('classifies the five named intents at least as well as measured (112 of 135, 83%)', () => {
+  it('classifies the five named intents at least as well as measured (109 of 135, 81%)', () => {
     console.log(
-      `Support classifier on held-out set 14 (${report.results.length} messages, never tuned on)\n\n` +
+      `Support classifier on held-out set 15 (${report.results.length} messages, never tuned on)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
-    expect(report.named.correct).toBeGreaterThanOrEqual(112);
+    expect(report.named.correct).toBeGreaterThanOrEqual(109);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (30 of 135)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(30);
+  it('resolves at least as many named-intent requests without a person as measured (31 of 135)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(31);
   });
 
-  it('gives no more wrong automatic answers on the named intents than measured (6; 10 with round 4)', () => {
-    expect(report.named.wrongAutomatic).toBeLessThanOrEqual(6);
+  it('gives no more wrong automatic answers on the named intents than measured (8; 10 with round 4)', () => {
+    expect(report.named.wrongAutomatic).toBeLessThanOrEqual(8);
   });
 
-  it('answers no named-intent message with the reply of another intent, and at most 2 about something else', () => {
-    expect(wrongIntent.filter(({ entry }) => entry.expectedIntent !== 'other')).toHaveLength(0);
+  it("answers no message about something else, and at most 2 with another named intent's reply (measured)", () => {
+    expect(wrongIntent.filter(({ entry }) => entry.expectedIntent === 'other')).toHaveLength(0);
     expect(wrongIntent.length).toBeLessThanOrEqual(2);
   });
 
-  // Issue 17's targets, not met on held-out 14 (83%, 22%, 6 wrong automatic answers). `it.failing` keeps them
+  // Issue 17's targets, not met on held-out 15 (81%, 23%, 8 wrong automatic answers). `it.failing` keeps them
   // visible and turns red the day they hold, so that the line becomes `it`. Never tune on this set to make them
-  // pass: fold it into the training corpus and write held-out 15 first.
-  it.failing('reaches 92% on the five named intents (issue 17 target; measured 83%)', () => {
+  // pass: fold it into the training corpus and write held-out 16 first.
+  it.failing('reaches 92% on the five named intents (issue 17 target; measured 81%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 22%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 23%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing(
-    'gives no wrong automatic answer on the held-out set (issue 17 target; measured 6, and 2 on other)',
-    () => {
-      expect(report.named.wrongAutomatic + wrongIntent.length).toBe(0);
-    },
-  );
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 8)', () => {
+    expect(report.named.wrongAutomatic).toBe(0);
+  });
 });
 
 describe('support cross-validation', () => {
