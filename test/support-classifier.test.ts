@@ -394,7 +394,7 @@ describe('support: the right topic, but a person is needed', () => {
 
   it('names every mark of the plain-request gate that fired, for the founder', () => {
     const result = classifySupportRequest({
-      body: 'You charged 49 EUR again for the invoice to Nordlicht GmbH??',
+      body: 'You charged 49 EUR every time for the invoice to Nordlicht GmbH??',
       member,
     });
     expect(result.route).toBe('human');
@@ -452,6 +452,17 @@ describe('support: the right topic, but a person is needed', () => {
     ['Kann ich auch mit PayPal bezahlen?', 'a question about what we offer'],
     ['Where do I change my card, or is it charged on its own anyway?', 'whether it renews or charges by itself'],
     ['Intenté iniciar sesión tres veces y no puedo entrar', 'something that keeps happening'],
+    // Round 12.
+    ['Soy la contadora de Laura Gil, necesito sus facturas de este año', 'a request for someone else'],
+    ['Can I just let it lapse or do I have to cancel formally?', 'a question about what happens next'],
+    ['Ich möchte kündigen. Können Sie das bitte für mich erledigen?', 'a request that we do it for the member'],
+    ['My payment failed. Will you charge my card again automatically?', 'a request that we do it for the member'],
+    ['How do I update my card? And can I move the payment date to the 28th?', 'a change of the day'],
+    ['Can you send me the receipt? I think the payment went through this time.', 'whether a payment went through'],
+    ['I see a charge from you on the 12th. What is this for?', 'a charge the member does not recognise'],
+    ['I hit cancel during my trial, how do I cancel?', 'a cancellation the member already made'],
+    ['Can I downgrade to a cheaper plan instead of cancelling?', 'a cheaper plan or a downgrade'],
+    ["I can't see the invoices page anymore, where do I download my invoice?", 'something that stopped'],
   ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
     const result = classify(body, { member: activeMember });
     expect(result.route).toBe('human');
@@ -464,6 +475,22 @@ describe('support: the right topic, but a person is needed', () => {
     ['How do I update my card?', 'billing'],
   ])('still answers the plain request "%s" automatically', (body, intent) => {
     const result = classify(body, { member: activeMember });
+    expect(result).toMatchObject({ intent, route: 'auto_reply' });
+  });
+
+  // Round 12: words that marked many plain requests no longer stop the replies that answer them ("again" asks to
+  // resend, keeping access is what the cancellation reply states, the email "saying" the payment failed is ours, a
+  // subject repeating the body's question is one question, and a French infinitive is not its past participle).
+  it.each([
+    ['Please send the receipt again, I deleted the email', undefined, 'invoice_receipt'],
+    ['If I cancel now, do I keep access until the end of the month?', undefined, 'cancellation'],
+    ['I got an email saying my payment failed. Where do I update my card?', undefined, 'billing'],
+    ['Can I pause instead of cancelling?', undefined, 'cancellation'],
+    ["I don't have the time anymore, how do I cancel?", undefined, 'cancellation'],
+    ['Is my membership still active?', 'Status?', 'membership_status'],
+    ["J'ai cherché comment annuler mais je ne trouve pas le bouton. Où est-il ?", undefined, 'cancellation'],
+  ] as const)('answers the plain request "%s" (subject %s) with the %s reply', (body, subject, intent) => {
+    const result = classify(body, { member: activeMember, ...(subject ? { subject } : {}) });
     expect(result).toMatchObject({ intent, route: 'auto_reply' });
   });
 

@@ -54,6 +54,8 @@ function wordMatches(token: string, word: PhraseWord): boolean {
   if (word.prefix ? token.startsWith(word.text) : token === word.text) return true;
   // Substitutions are not tolerated on purpose: they turn real words into other real words (charge/change).
   if (word.text.length < TYPO_MIN_LENGTH || token.length < TYPO_MIN_LENGTH) return false;
+  // A French past participle is not its infinitive: "jai annule" (I cancelled) is not "jai ... annuler" (to cancel).
+  if (!word.prefix && word.text.endsWith('e') && token === `${word.text}r`) return false;
   if (!word.prefix) return withinOneTypo(token, word.text);
   const n = word.text.length;
   return withinOneTypo(token.slice(0, n), word.text) || withinOneTypo(token.slice(0, n + 1), word.text);

@@ -23,6 +23,8 @@ export interface PlainRequestMark {
   pattern: RegExp;
   /** Test the message as the member wrote it (capitals, punctuation). */
   raw?: boolean;
+  /** Test the body only: a subject often repeats the body's question ("Invoice?"). */
+  bodyOnly?: boolean;
   /** Intents whose reply answers what this mark says: the mark does not stop them. */
   except?: readonly SupportIntent[];
   /** An intent whose reply answers the mark only for members in these statuses (the status reply's dates). */
@@ -49,11 +51,12 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     // so nothing backtracks (linear where `[^?]*[^?\s][^?]*` is quadratic on a long text after one question mark).
     pattern: /\?\s*[^?\s][^?]*\?/,
     raw: true,
+    bodyOnly: true,
   },
   {
     why: 'a second request',
     pattern:
-      /\s\+\s|\b(?:also|auch|aussi|tambien|and (?:where|how|can|what|why|when|keep|tell|send|give|show|explain|let|will|would|do|does|is|are)|(?:and|but) (?:i )?(?:also )?(?:want|need)|while (?:you are|youre) at it)\b/,
+      /\s\+\s|\b(?:also|auch|aussi|tambien|and (?:where|how|can|what|why|when|keep|tell|send|give|show|explain|let|will|would|do|does|is|are)|(?:and|but) (?:i )?(?:also )?(?:want|need)|while (?:you are|youre) at it|while i (?:have|ve got|got) you)\b/,
   },
   {
     why: 'something we did, which a person should look at',
@@ -71,23 +74,31 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   },
   {
     why: 'something to be done differently, or that is wrong',
+    // Pausing instead of cancelling is what the cancellation reply describes.
+    except: ['cancellation'],
     pattern:
       /\b(?:instead|statt|anstatt|au lieu|en vez|en lugar|rather than|differently|wrong|falsch|faux|incorrect\w*)\b/,
   },
   {
-    why: 'something that keeps happening or never happened (never, again, every time, still not)',
+    why: 'something that keeps happening or never happened (never, every time, still not)',
     pattern:
-      /\b(?:never|every time|each time|not even|anymore|any more|jedes mal|chaque fois|cada vez|nie|jamais|nunca|again|wieder|de nouveau|otra vez|de nuevo|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|(?:deux|trois|quatre) fois|varias veces|(?:dos|tres|cuatro|\d+) veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
+      /\b(?:never|every time|each time|not even|jedes mal|chaque fois|cada vez|nie|jamais|nunca|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|(?:deux|trois|quatre) fois|varias veces|(?:dos|tres|cuatro|\d+) veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
+  },
+  {
+    why: 'something that stopped, which a person should look at',
+    // Leaving because of no time "anymore", or not getting in "anymore", is what those replies answer.
+    except: ['cancellation', 'account_access'],
+    pattern: /\b(?:anymore|any more)\b/,
   },
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|en blanco|page (?:blanche|vide)|pagina vacia|(?:leere|weisse) seite|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|(?<!(?:receipt|invoice|document|statement)s? )showing|displays?|appears?|(?<!(?:email|mail|notification|notice|message|(?:link|code)(?: (?:in|from) (?:my|the|your) (?:email|inbox|mail))?) )(?:says|saying|said)|sagt|dit|dice(?! que el (?:enlace|codigo) (?:ha )?(?:caduc|expir))|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|en blanco|page (?:blanche|vide)|pagina vacia|(?:leere|weisse) seite|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
     pattern:
-      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access|receipts?|invoices?)|(?:bookkeeper|accountant|assistant|secretary) (?:for|of)|one of your members|one of our \w+s\b|(?:her|his) name is)/,
+      /\b(?:on behalf|behalf of|im auftrag|im namen|au nom d|en nombre d|(?:my|our) (?:employee|colleague|coworker|co worker|staff|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|parent|client|student)s?\b|(?:his|her|their) (?:seat|account|membership|subscription|login|access|receipts?|invoices?)|(?:bookkeeper|accountant|assistant|secretary) (?:for|of)|(?:contador|contadora|gestor|gestora|asesora?|comptable|buchhalter\w*|steuerberater\w*) (?:de|of|von|fur)|soy (?:el|la) (?:contador|contadora|gestor|gestora|asesora?)|one of your members|one of our \w+s\b|(?:her|his) name is)/,
   },
   {
     why: 'a complaint about how the member was treated, which a person should answer',
@@ -97,7 +108,13 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about what happens next, the options, or what the member does not understand, which the reply does not answer',
     pattern:
-      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)(?! (?:my |the |all )?(?:access|everything))|let it (?:lapse|expire|run out)|or (?:do|must|should) i (?:have to|need to)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas)\b/,
+  },
+  {
+    why: 'whether access ends at once, which only the cancellation reply answers (until the end of the paid period)',
+    except: ['cancellation'],
+    pattern:
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose) (?:my |the |all )?(?:access|everything)|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
   },
   {
     why: 'a sign that someone else used the account, which a person must look at',
@@ -124,7 +141,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a request that we do it for the member, which the self-serve reply cannot',
     pattern:
-      /\b(?:(?:can|could|would) you (?:please |just )?(?:retry|re ?try|redo|re ?run|rerun|do it|do that|do this|handle it|take care of it|process it)|(?:do|handle) it for me|for me instead|find me and|(?:cancel|close|delete|change|update|switch) it for me|(?:cancelenla|cancelenlo|haganlo|hacedlo) ustedes|stellen sie (?:das|es|mich)|fur mich um|le faire pour moi|pouvez vous le faire|konnen sie das (?:machen|erledigen|ubernehmen)|hacerlo por mi|lo pueden hacer)\b/,
+      /\b(?:(?:can|could|would) you (?:please |just )?(?:retry|re ?try|redo|re ?run|rerun|do it|do that|do this|handle it|take care of it|process it)|(?:will|would|can|could) you (?:just |please )?(?:charge|run|take|try|retry|bill|process|debit)\w* (?:it |the payment |my card |the card )?(?:again|once more|nochmal|erneut|de nouveau|otra vez|de nuevo)|(?:do|handle) it for me|for me instead|find me and|(?:cancel|close|delete|change|update|switch) it for me|(?:cancelenla|cancelenlo|haganlo|hacedlo) ustedes|stellen sie (?:das|es|mich)|fur mich um|le faire pour moi|pouvez vous le faire|konnen sie (?:das|es) (?:bitte )?(?:fur mich )?(?:machen|erledigen|ubernehmen)|hacerlo por mi|lo pueden hacer)\b/,
   },
   {
     why: 'a sign-in address the member no longer has or wants to change, which a person must look at',
@@ -177,6 +194,11 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
       /\b(?:(?:works|worked|funktioniert|marche|fonctionne|funciona) (?:\w+ )?(?:on|sur|auf|am|en) (?:the |my |l |mon |ma |dem |meinem |el |mi )?(?:laptop|computer|desktop|pc|phone|mobile|tablet|ipad|ordinateur|ordi|telephone|portable|rechner|handy|ordenador|movil|celular)|alors que sur|aber (?:am|auf dem) (?:laptop|rechner|pc|handy)|pero en el (?:ordenador|movil|portatil))\b/,
   },
   {
+    why: 'a cheaper plan or a downgrade, which the replies do not offer',
+    pattern:
+      /\b(?:downgrad\w*|cheaper|lower (?:tier|plan|price)|smaller plan|gunstiger\w*|kleiner\w* (?:tarif|plan|paket)|moins cher\w*|formule (?:inferieure|moins)|mas barat\w*|plan (?:mas )?(?:economico|barato|basico))\b/,
+  },
+  {
     why: 'another currency, which the reply cannot issue',
     pattern: /\b(?:currency|wahrung|devise|moneda|in (?:usd|dollars?|euros?|eur|gbp|pounds|chf))\b/,
   },
@@ -187,6 +209,33 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a death, which a person handles',
     pattern: /\b(?:passed away|died|deceased|verstorben|gestorben|decede\w*|fallecio|fallecid[oa]|murio)\b/,
+  },
+  {
+    why: 'a change of the day the member is charged, which the self-serve reply cannot make',
+    pattern:
+      /\b(?:(?:change|move|shift|push)\w* (?:the |my )?(?:billing|payment|charge|renewal|debit) (?:date|day)|(?:billing|payment|charge|debit) date (?:changed|moved)|decaler la date|(?:changer|modifier) la date de (?:prelevement|paiement)|abbuchungs ?(?:datum|tag)|(?:cambiar|mover) la fecha de (?:cobro|pago|cargo))\b/,
+  },
+  {
+    why: 'the deletion of personal data, which a person handles',
+    pattern:
+      /\b(?:(?:delete|erase|remove|wipe) (?:all )?(?:of )?(?:my )?(?:personal )?(?:data|information|info)|gdpr|dsgvo|rgpd|(?:borren|borrar|borrado de) (?:todos )?(?:mis )?datos|datos personales|donnees personnelles|supprimer (?:toutes )?mes donnees|(?:meine )?daten (?:zu )?loschen)\b/,
+  },
+  {
+    why: 'whether a payment went through, which the reply cannot check',
+    pattern:
+      /\b(?:went through|gone through|ist durchgegangen|est passe|(?:confirm|check) (?:that |if |whether )?(?:it|the payment|my payment)(?: is|s| was| has been) (?:paid|through|received))\b/,
+  },
+  {
+    why: 'a charge the member does not recognise, which a person must look at',
+    pattern:
+      /\b(?:what (?:is|was) (?:this|that|it) (?:charge )?for|what(?: is|s) this charge|wofur (?:ist|war) (?:das|diese)|c est quoi ce (?:prelevement|paiement)|a quoi correspond|(?:que|a que) (?:es|corresponde) este cobro)\b/,
+  },
+  {
+    why: 'a cancellation the member already made, which the how-to-cancel reply does not answer',
+    // The status reply says when a membership set to cancel ends; a charge after cancelling goes to billing's person.
+    except: ['membership_status', 'billing', 'invoice_receipt', 'account_access'],
+    pattern:
+      /\b(?:i (?:hit|clicked|pressed|tapped) (?:on )?(?:the )?cancel\w*|already cancel\w*|i (?:have )?cancell?ed|ya (?:he )?cancele|habe (?:bereits |schon )?gekundigt|jai (?:deja )?(?:annule|resilie))\b/,
   },
   {
     why: "the member's bank or proof against our records",
@@ -225,13 +274,14 @@ export interface PlainRequestInput {
 export function plainRequestObjections(input: PlainRequestInput): string[] {
   const raw = [input.subject, input.body].filter(Boolean).join('\n');
   const folded = foldText(raw);
+  const foldedBody = foldText(input.body);
   const objections: string[] = [];
   for (const mark of PLAIN_REQUEST_MARKS) {
     if (mark.except?.includes(input.intent)) continue;
     const answered = mark.answeredFor;
     if (answered?.intent === input.intent && input.memberStatus && answered.statuses.includes(input.memberStatus))
       continue;
-    const hit = (mark.raw ? raw : folded).match(mark.pattern);
+    const hit = (mark.bodyOnly ? (mark.raw ? input.body : foldedBody) : mark.raw ? raw : folded).match(mark.pattern);
     if (hit) objections.push(`${mark.why} ("${hit[0].trim()}")`);
   }
   if (input.modelIntent !== input.intent && input.modelLead >= MODEL_DISAGREEMENT) {
