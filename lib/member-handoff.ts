@@ -3,17 +3,19 @@ import type { Client } from '@temporalio/client';
 import type { membershipWorkflow } from '../workflows/membership';
 import { memberWorkflowId, membershipStatusKey, stripeCustomerIdKey } from '../workflows/messages';
 import { stripeSnapshotSignal, type MemberSnapshot } from '../workflows/snapshot-messages';
-import { memberSummary } from '../workflows/temporal-ui';
+import { memberSummary, memoAtStart } from '../workflows/temporal-ui';
 
 export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot: MemberSnapshot) {
+  const { memo, startMemo } = memoAtStart(snapshot);
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberSnapshot]>('membershipWorkflow', {
     workflowId: memberWorkflowId(snapshot.customerId),
     taskQueue,
-    args: [{ customerId: snapshot.customerId, lean: true }],
+    args: [{ customerId: snapshot.customerId, lean: true, startMemo }],
     signal: stripeSnapshotSignal,
     signalArgs: [snapshot],
     // The Temporal UI's first line for the member, as for a start by a webhook (api/process-stripe-event.ts).
     staticSummary: memberSummary(snapshot.customerId, snapshot.email),
+    memo,
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: snapshot.customerId },
       { key: membershipStatusKey, value: 'none' },

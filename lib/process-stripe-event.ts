@@ -18,7 +18,7 @@ import {
   type MemberEvent,
 } from '../workflows/messages';
 import type { membershipWorkflow } from '../workflows/membership';
-import { memberSummary } from '../workflows/temporal-ui';
+import { memberSummary, memoAtStart } from '../workflows/temporal-ui';
 import {
   alertSetAside,
   markHandedOff,
@@ -98,7 +98,13 @@ export async function processStripeEvent(deps: ProcessDeps, event: StripeEventId
   const memberEvent = read.event;
   const handOff = await handOffMemberEvent(deps, memberEvent);
   if (handOff.outcome === 'refused') {
-    return setAside(deps, event, memberEvent.customerId, 'handoff_refused', `hand-off refused by Temporal: ${handOff.reason}`);
+    return setAside(
+      deps,
+      event,
+      memberEvent.customerId,
+      'handoff_refused',
+      `hand-off refused by Temporal: ${handOff.reason}`,
+    );
   }
   metrics.webhookOutcomes.inc({ outcome: 'handed_off' });
   return { outcome: 'handed_off', customerId: memberEvent.customerId };
@@ -161,14 +167,16 @@ async function linkThroughCharge(
 
 /** The hand-off itself: signal the member's workflow, starting it (searchable by customer id) if it is new. */
 export function signalMemberWorkflow(temporal: Client, taskQueue: string, event: MemberEvent) {
+  const { memo, startMemo } = memoAtStart(event);
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
     workflowId: memberWorkflowId(event.customerId),
     taskQueue,
-    args: [{ customerId: event.customerId, lean: true }],
+    args: [{ customerId: event.customerId, lean: true, startMemo }],
     signal: stripeEventSignal,
     signalArgs: [event],
     // The Temporal UI's first line for the member (only a start sets it; later signals leave it as it is).
     staticSummary: memberSummary(event.customerId, event.email),
+    memo,
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: event.customerId },
       { key: membershipStatusKey, value: 'none' },

@@ -1,7 +1,7 @@
 /**
  * What a founder reads in a member's workflow history (Temporal UI, `temporal workflow show`): each activity call
  * says what it does (`notice dunning_reminder 2/3`, `crm sync · tag payment_failed`, `stripe cancel sub_…`), and a
- * brand-new history carries no patch markers and no search-attribute upserts that repeat what the start set.
+ * brand-new history carries no patch markers and no search-attribute or memo upserts that repeat what the start set.
  * A whole lifecycle (checkout → active → failed payment → reminders → past due → canceled in Stripe) against the
  * real Temporal dev server, the local Intercom and Stripe stand-ins. HISTORY_REPORT=1 prints the event counts.
  */
@@ -132,6 +132,9 @@ describe('a member lifecycle in the workflow history', () => {
     );
     // Each notice is scheduled once (summaries say which one; the keys make the sends idempotent).
     for (const s of expected) expect(summaries.filter((x) => x === s)).toHaveLength(1);
+    // The start set the memo from the checkout's email and app user id: no run upserted it again.
+    expect(history.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)).toEqual([]);
+    expect((await handle.describe()).memo).toEqual({ email: m.email, appUserId: m.appUserId });
 
     // No patch markers (nor their TemporalChangeVersion upserts) in a history started by current code.
     const markers = history.map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);

@@ -16,8 +16,9 @@ import { signalWithSnapshot } from '../lib/member-handoff';
 
 const HISTORIES = path.join(__dirname, 'histories');
 /** Tag of the workflow code generation a new recording belongs to. */
-// 'local-projection' (patch markers, upserts of unchanged attributes) files stay: they guard executions started earlier.
-const RECORDING = 'lean';
+// 'local-projection' (patch markers, upserts of unchanged attributes) and 'lean' (a memo upsert after the first event)
+// files stay: they guard executions started earlier.
+const RECORDING = 'start-memo';
 
 let h: Harness;
 beforeAll(async () => {
@@ -111,7 +112,9 @@ describe('workflow determinism', () => {
       });
       await h.waitForStatus(m.customerId, 'grace_period');
       // An event older than the snapshot is stale; a newer payment recovers the member.
-      await post(stripeEvent('customer.subscription.updated', m, { created: now - 60, object: { status: 'canceled' } }));
+      await post(
+        stripeEvent('customer.subscription.updated', m, { created: now - 60, object: { status: 'canceled' } }),
+      );
       await post(stripeEvent('invoice.paid', m));
       await h.waitForStatus(m.customerId, 'active');
     });

@@ -35,7 +35,7 @@ import { billingHelpSignal } from './support-messages';
 import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
 import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
 import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
-import { crmSummary, currentDetails, noticeSummary } from './temporal-ui';
+import { crmSummary, currentDetails, noticeSummary, type MemberMemo } from './temporal-ui';
 import { EFFECT_ATTEMPT_TIMEOUT_MS, effectActivities, recordFailedEffect } from './effects';
 import { Lane, throwLaneBugs } from './lane';
 
@@ -82,6 +82,11 @@ interface MembershipWorkflowInput {
    * recorded, so they replay unchanged.
    */
   lean?: boolean;
+  /**
+   * The memo the start set from the member's first event or snapshot (temporal-ui.ts `memoAtStart`): the run upserts
+   * the memo only when the state's email or app user id differ from it. Absent in runs started without one.
+   */
+  startMemo?: MemberMemo;
   /** Effects the previous run had not finished (a lane stuck retrying, e.g. during a PostgreSQL outage). */
   pendingEffects?: CarriedEffects;
 }
@@ -195,8 +200,8 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   // A lean first run starts with the search attributes its start set (the customer id, status `none`).
   let published = {
     status: lean && !input.state ? 'none' : '',
-    email: null as string | null,
-    appUserId: null as string | null,
+    email: input.startMemo?.email ?? null,
+    appUserId: input.startMemo?.appUserId ?? null,
   };
   const publish = (): void => {
     if (published.status !== state.status) {

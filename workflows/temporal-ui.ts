@@ -11,6 +11,25 @@ import { withOverride } from './operator-messages';
 export const memberSummary = (customerId: string, email?: string | null): string =>
   email ? `member ${customerId} · ${email}` : `member ${customerId}`;
 
+/** A member's memo in the Temporal UI: the email and app user id (upserted by the run whenever they change). */
+export type MemberMemo = {
+  email: string | null;
+  appUserId: string | null;
+};
+
+/**
+ * What a start sets for a new member from its first event or snapshot (which fill in a new state's email and app user
+ * id as they are): the memo, and the same as the run's `startMemo` input, so that its first task need not upsert it.
+ * Nothing when neither is known.
+ */
+export function memoAtStart(first: {
+  email?: string | null;
+  appUserId?: string | null;
+}): { memo: MemberMemo; startMemo: MemberMemo } | Record<string, never> {
+  const memo = { email: first.email || null, appUserId: first.appUserId || null };
+  return memo.email || memo.appUserId ? { memo, startMemo: memo } : {};
+}
+
 const at = (iso: string | null | undefined): string =>
   iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC') : '—';
 
