@@ -6,16 +6,15 @@ import { stripeSnapshotSignal, type MemberSnapshot } from '../workflows/snapshot
 import { memberSummary, memoAtStart } from '../workflows/temporal-ui';
 
 export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot: MemberSnapshot) {
-  const { memo, startMemo } = memoAtStart(snapshot);
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberSnapshot]>('membershipWorkflow', {
     workflowId: memberWorkflowId(snapshot.customerId),
     taskQueue,
-    args: [{ customerId: snapshot.customerId, lean: true, startMemo }],
+    args: [{ customerId: snapshot.customerId, lean: true }],
     signal: stripeSnapshotSignal,
     signalArgs: [snapshot],
     // The Temporal UI's first line for the member, as for a start by a webhook (api/process-stripe-event.ts).
     staticSummary: memberSummary(snapshot.customerId, snapshot.email),
-    memo,
+    ...memoAtStart(snapshot),
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: snapshot.customerId },
       { key: membershipStatusKey, value: 'none' },

@@ -167,16 +167,15 @@ async function linkThroughCharge(
 
 /** The hand-off itself: signal the member's workflow, starting it (searchable by customer id) if it is new. */
 export function signalMemberWorkflow(temporal: Client, taskQueue: string, event: MemberEvent) {
-  const { memo, startMemo } = memoAtStart(event);
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
     workflowId: memberWorkflowId(event.customerId),
     taskQueue,
-    args: [{ customerId: event.customerId, lean: true, startMemo }],
+    args: [{ customerId: event.customerId, lean: true }],
     signal: stripeEventSignal,
     signalArgs: [event],
     // The Temporal UI's first line for the member (only a start sets it; later signals leave it as it is).
     staticSummary: memberSummary(event.customerId, event.email),
-    memo,
+    ...memoAtStart(event),
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: event.customerId },
       { key: membershipStatusKey, value: 'none' },

@@ -35,7 +35,7 @@ import { billingHelpSignal } from './support-messages';
 import { applySnapshot, snapshotNeedsPolicy } from './snapshot';
 import { stripeSnapshotSignal, type MemberSnapshot } from './snapshot-messages';
 import { earliestDeadline, expireOverride, installOperatorActions } from './operator-actions';
-import { crmSummary, currentDetails, noticeSummary, type MemberMemo } from './temporal-ui';
+import { crmSummary, currentDetails, memberMemo, noticeSummary } from './temporal-ui';
 import { EFFECT_ATTEMPT_TIMEOUT_MS, effectActivities, recordFailedEffect } from './effects';
 import { Lane, throwLaneBugs } from './lane';
 
@@ -82,11 +82,6 @@ interface MembershipWorkflowInput {
    * recorded, so they replay unchanged.
    */
   lean?: boolean;
-  /**
-   * The memo the start set from the member's first event or snapshot (temporal-ui.ts `memoAtStart`): the run upserts
-   * the memo only when the state's email or app user id differ from it. Absent in runs started without one.
-   */
-  startMemo?: MemberMemo;
   /** Effects the previous run had not finished (a lane stuck retrying, e.g. during a PostgreSQL outage). */
   pendingEffects?: CarriedEffects;
 }
@@ -197,11 +192,11 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   );
   const lanes = [projection, notices, stripe, crm];
 
-  // A lean first run starts with the search attributes its start set (the customer id, status `none`).
+  // A lean first run starts with the search attributes its start set (the customer id, status `none`), and a first run
+  // with the memo its start set (temporal-ui.ts `memoAtStart`; none for starts by earlier code): upserted on change only.
   let published = {
     status: lean && !input.state ? 'none' : '',
-    email: input.startMemo?.email ?? null,
-    appUserId: input.startMemo?.appUserId ?? null,
+    ...memberMemo(input.state ? undefined : workflowInfo().memo),
   };
   const publish = (): void => {
     if (published.status !== state.status) {

@@ -18,16 +18,22 @@ export type MemberMemo = {
 };
 
 /**
- * What a start sets for a new member from its first event or snapshot (which fill in a new state's email and app user
- * id as they are): the memo, and the same as the run's `startMemo` input, so that its first task need not upsert it.
- * Nothing when neither is known.
+ * The memo a start sets for a new member from its first event or snapshot (which fill in a new state's email and app
+ * user id as they are), so that the run's first task need not upsert it (membership.ts reads it back from
+ * `workflowInfo().memo`). Nothing when neither is known.
  */
 export function memoAtStart(first: {
   email?: string | null;
   appUserId?: string | null;
-}): { memo: MemberMemo; startMemo: MemberMemo } | Record<string, never> {
+}): { memo: MemberMemo } | Record<string, never> {
   const memo = { email: first.email || null, appUserId: first.appUserId || null };
-  return memo.email || memo.appUserId ? { memo, startMemo: memo } : {};
+  return memo.email || memo.appUserId ? { memo } : {};
+}
+
+/** The member memo a run holds (`workflowInfo().memo`); null where it holds none (a start before memoAtStart). */
+export function memberMemo(memo: Record<string, unknown> | undefined): MemberMemo {
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return { email: text(memo?.['email']), appUserId: text(memo?.['appUserId']) };
 }
 
 const at = (iso: string | null | undefined): string =>
