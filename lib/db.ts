@@ -50,45 +50,53 @@ export function createDb(
     }
   }
 
+  /**
+   * Runs `fn` on a pooled client. pg emits a connection that dies while the client is held on the client's `error`
+   * event (even with a query in flight, before it rejects): heard here, so that it cannot crash the process, and the
+   * failure surfaces as PostgreSQL unavailable. A client whose work failed is discarded rather than reused, as
+   * pg.Pool#query does.
+   */
+  async function withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await connect();
+    let connectionLost = false;
+    const onError = (): void => {
+      connectionLost = true;
+    };
+    client.on('error', onError);
+    let failed: unknown;
+    try {
+      return await fn(client);
+    } catch (err) {
+      failed = err;
+      if (isPostgresUnavailable(err, connectionLost)) {
+        throw new DependencyUnavailableError('postgres', `PostgreSQL unavailable: ${errorMessage(err)}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
   return {
     pool,
-    async query<R extends QueryResultRow>(text: string, params: unknown[] = []) {
-      const client = await connect();
-      // The client reports a connection that dies under the query on its `error` event, before the query rejects.
-      let connectionLost = false;
-      const onError = (): void => {
-        connectionLost = true;
-      };
-      client.on('error', onError);
-      let failed: unknown;
-      try {
-        const res = await client.query<R>(text, params);
-        return res.rows;
-      } catch (err) {
-        failed = err;
-        if (isPostgresUnavailable(err, connectionLost)) {
-          throw new DependencyUnavailableError('postgres', `PostgreSQL unavailable: ${errorMessage(err)}`, { cause: err });
-        }
-        throw err;
-      } finally {
-        client.off('error', onError);
-        // As pg.Pool#query does: a client whose query failed is discarded rather than reused.
-        client.release(failed instanceof Error ? failed : undefined);
-      }
+    query<R extends QueryResultRow>(text: string, params: unknown[] = []) {
+      return withClient(async (client) => (await client.query<R>(text, params)).rows);
     },
-    async transaction<T>(fn: (client: PoolClient) => Promise<T>) {
-      const client = await connect();
-      try {
+    transaction<T>(fn: (client: PoolClient) => Promise<T>) {
+      return withClient(async (client) => {
         await client.query('BEGIN');
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        try {
+          const out = await fn(client);
+          await client.query('COMMIT');
+          return out;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
     },
     async ping() {
       await pool.query('SELECT 1');
@@ -112,7 +120,9 @@ export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<str
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const done = new Set(
+      (await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+    );
     for (const file of files) {
       if (done.has(file)) continue;
       const sql = await readFile(path.join(dir, file), 'utf8');
