@@ -9,7 +9,7 @@ export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberSnapshot]>('membershipWorkflow', {
     workflowId: memberWorkflowId(snapshot.customerId),
     taskQueue,
-    args: [{ customerId: snapshot.customerId, lean: true }],
+    args: [{ customerId: snapshot.customerId, lean: true, settingsOnCycleStart: true }],
     signal: stripeSnapshotSignal,
     signalArgs: [snapshot],
     // The Temporal UI's first line for the member, as for a start by a webhook (api/process-stripe-event.ts).

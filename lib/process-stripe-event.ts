@@ -170,7 +170,7 @@ export function signalMemberWorkflow(temporal: Client, taskQueue: string, event:
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberEvent]>('membershipWorkflow', {
     workflowId: memberWorkflowId(event.customerId),
     taskQueue,
-    args: [{ customerId: event.customerId, lean: true }],
+    args: [{ customerId: event.customerId, lean: true, settingsOnCycleStart: true }],
     signal: stripeEventSignal,
     signalArgs: [event],
     // The Temporal UI's first line for the member (only a start sets it; later signals leave it as it is).

@@ -26,7 +26,7 @@ describe('a worker process killed in the middle of a dunning cycle', () => {
   let h: Harness;
   let worker: ChildProcess | undefined;
 
-  function startWorkerProcess(): ChildProcess {
+  function startWorkerProcess(overrides: Record<string, string> = {}): ChildProcess {
     const env = testEnv();
     // `node --import tsx`, not the tsx wrapper: SIGKILL must hit the worker itself, not a parent that survives it.
     const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
@@ -34,6 +34,7 @@ describe('a worker process killed in the middle of a dunning cycle', () => {
       env: {
         ...process.env,
         ...policy,
+        ...overrides,
         DATABASE_URL: env.databaseUrl,
         TEMPORAL_ADDRESS: env.temporalAddress,
         TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
@@ -79,6 +80,20 @@ describe('a worker process killed in the middle of a dunning cycle', () => {
     // Not restarted: the timers fired at the original deadlines, not a full period after the new worker started.
     expect(at('past_due')).toBeLessThan(graceEndsAt + 20_000);
     expect(at('canceled')).toBeLessThan(cancelsAt + 5_000);
+  });
+
+  it("starts a later dunning cycle with the policy of the worker running then, not the one of the run's start", async () => {
+    worker?.kill('SIGKILL');
+    worker = startWorkerProcess();
+    const m = await activeMember(h);
+    // The member's run read the first worker's settings when it started; the next worker has another grace period.
+    const first = worker;
+    first.kill('SIGKILL');
+    await waitFor(() => first.exitCode !== null || first.signalCode !== null, { description: 'the worker to die' });
+    worker = startWorkerProcess({ DUNNING_GRACE_PERIOD: '21s' });
+    expect((await h.post(stripeEvent('invoice.payment_failed', m))).status).toBe(200);
+    const grace = await h.waitForStatus(m.customerId, 'grace_period', 60_000);
+    expect(Date.parse(grace.dunning.graceEndsAt) - Date.parse(grace.dunning.cycleStartedAt)).toBe(21_000);
   });
 });
 

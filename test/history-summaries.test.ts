@@ -130,6 +130,9 @@ describe('a member lifecycle in the workflow history', () => {
     expect(localSummaries).toEqual(
       expect.arrayContaining(['load worker settings', expect.stringMatching(/^project v\d+$/)]),
     );
+    // The worker's settings are read when the run starts and when the payment failure starts the dunning cycle; the
+    // subscription event that starts no cycle reads nothing (membership.ts `settingsOnCycleStart`).
+    expect(localSummaries.filter((s) => s === 'load worker settings')).toHaveLength(2);
     // Each notice is scheduled once (summaries say which one; the keys make the sends idempotent).
     for (const s of expected) expect(summaries.filter((x) => x === s)).toHaveLength(1);
     // The start set the memo from the checkout's email and app user id: no run upserted it again.

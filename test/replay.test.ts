@@ -16,9 +16,10 @@ import { signalWithSnapshot } from '../lib/member-handoff';
 
 const HISTORIES = path.join(__dirname, 'histories');
 /** Tag of the workflow code generation a new recording belongs to. */
-// 'local-projection' (patch markers, upserts of unchanged attributes) and 'lean' (a memo upsert after the first event)
-// files stay: they guard executions started earlier.
-const RECORDING = 'start-memo';
+// 'local-projection' (patch markers, upserts of unchanged attributes), 'lean' (a memo upsert after the first event) and
+// 'start-memo' (a settings read before every event that might start a dunning cycle) files stay: they guard executions
+// started earlier.
+const RECORDING = 'cycle-settings';
 
 let h: Harness;
 beforeAll(async () => {

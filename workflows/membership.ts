@@ -84,6 +84,13 @@ interface MembershipWorkflowInput {
   lean?: boolean;
   /** Effects the previous run had not finished (a lane stuck retrying, e.g. during a PostgreSQL outage). */
   pendingEffects?: CarriedEffects;
+  /**
+   * Set by every start of current code: the worker's settings are read when the run starts and again only when an
+   * event starts a dunning cycle (the cycle takes the policy current then), not before every event that might start
+   * one (a renewal's `customer.subscription.updated` records no settings marker). Runs started without it read them as
+   * they recorded.
+   */
+  settingsOnCycleStart?: boolean;
 }
 
 type NoticeEffect = Extract<Effect, { type: 'notify' }>;
@@ -249,6 +256,9 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     crmEnabled: () => settings.crmEnabled,
   });
 
+  /** Whether a step's outcome starts a dunning cycle, the only use of the dunning policy (startDunning). */
+  const startsCycle = (outcome: Outcome): boolean => outcome.state.dunningCycles > state.dunningCycles;
+
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= settings.historyLimit;
   const readyToContinueAsNew = (): boolean => carryEffects || lanes.every((l) => l.idle());
@@ -305,11 +315,20 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
 
     while (queue.length > 0) {
       const event = queue.shift() as MemberEvent;
-      if (NEEDS_POLICY.has(event.type) && !state.seenEventIds.includes(event.eventId)) {
-        // The cycle keeps the policy it starts with; a new cycle picks up the worker's current config.
-        settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
+      // The cycle keeps the policy it starts with; a new cycle picks up the worker's current config.
+      const step = (): Outcome => reduce(state, { kind: 'event', event, nowMs: Date.now(), policy: settings.dunning });
+      let outcome: Outcome;
+      if (input.settingsOnCycleStart) {
+        outcome = step();
+        if (startsCycle(outcome)) {
+          settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
+          outcome = step();
+        }
+      } else {
+        if (NEEDS_POLICY.has(event.type) && !state.seenEventIds.includes(event.eventId))
+          settings = await loadWorkerSettings.executeWithOptions({ summary: 'load worker settings' }, []);
+        outcome = step();
       }
-      const outcome = reduce(state, { kind: 'event', event, nowMs: Date.now(), policy: settings.dunning });
       if (outcome.note === 'stale' || outcome.note === 'duplicate') {
         log.info('Stripe event did not move the state', {
           eventId: event.eventId,
@@ -359,6 +378,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
         pendingEvents: queue,
         pendingSnapshots: snapshots,
         lean: true,
+        settingsOnCycleStart: true,
         ...(carryEffects ? { pendingEffects: carry() } : {}),
       });
     }

@@ -53,22 +53,25 @@ export class MemberModel {
   readonly clockAmbiguities: string[] = [];
   private now: number | undefined = 0;
   private window: ClockWindow | undefined;
+  /** The workflow reads the worker's policy when an event starts a cycle: its clock moves on to that read. */
+  private readPolicy: (() => number) | undefined;
 
   constructor(
     readonly customerId: string,
     private readonly policy: SoakDunningPolicy,
   ) {}
 
-  isNew(id: string): boolean {
-    return !this.seen.includes(id);
-  }
-
   /** One event at the workflow clock `now`: a duplicate or stale event changes nothing, not even the deadlines. */
-  event(f: Fact, now: number, window: ClockWindow): void {
+  event(f: Fact, now: number, window: ClockWindow, readPolicy?: () => number): void {
     if (this.seen.includes(f.id)) return;
     this.now = now;
     this.window = window;
-    if (this.apply(f)) this.fireDue(now, window);
+    this.readPolicy = readPolicy;
+    try {
+      if (this.apply(f)) this.fireDue(this.now ?? now, window);
+    } finally {
+      this.readPolicy = undefined;
+    }
   }
 
   /** Notes a pending deadline that the uncertain clock of this activation could put on either side. */
@@ -293,6 +296,7 @@ export class MemberModel {
 
   private startDunning(cause: Cause, failureReason: string | null): void {
     const { graceMs, remindersMs, cancelAfterMs } = this.policy;
+    if (this.readPolicy) this.now = this.readPolicy();
     const start = this.now ?? 0;
     this.cycles += 1;
     this.dunning = {

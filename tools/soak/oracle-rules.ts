@@ -99,14 +99,6 @@ export const STATUS_BEARING: ReadonlySet<string> = new Set(
   [...HANDLED_TYPES].filter((t) => t !== 'customer.subscription.trial_will_end' && t !== 'charge.dispute.created'),
 );
 
-/** Events before which the member workflow reads the worker's dunning policy (a local activity) when new to it. */
-export const READS_POLICY: ReadonlySet<string> = new Set([
-  'invoice.payment_failed',
-  'invoice.payment_action_required',
-  'customer.subscription.updated',
-  'customer.subscription.created',
-]);
-
 /** CRM lifecycle tags for a status change, as the README's CRM section lists them. */
 export function crmTags(from: Status, to: Status): { add: Tag[]; remove: Tag[] } {
   if (to === 'trialing') return { add: ['trial_started'], remove: ['cancelled', 'refunded', 'payment_failed'] };

@@ -8,7 +8,7 @@
  * dunning) changes nothing; dunning counts its deadlines from when the first failure was processed, and every deadline
  * that is due fires after each applied event and whenever the workflow wakes (each in deadline order).
  */
-import { ACCESS, READS_POLICY, type Fact } from './oracle-rules';
+import { ACCESS, type Fact } from './oracle-rules';
 import type { Activation } from './history';
 import type { SoakDunningPolicy } from './options';
 import { MemberModel } from './oracle-member';
@@ -43,8 +43,8 @@ export function expectMember(
         strangers.push(id);
         continue;
       }
-      if (READS_POLICY.has(f.type) && m.isNew(f.id)) clock = reads.shift() ?? clock;
-      m.event(f, clock, window);
+      // A new event that starts a dunning cycle reads the policy first (membership.ts `settingsOnCycleStart`).
+      m.event(f, clock, window, () => (clock = reads.shift() ?? clock));
     }
     if (a.wakes) m.fireDue(clock, window);
   }
