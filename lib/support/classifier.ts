@@ -389,7 +389,9 @@ export function classifyWithModel(model: IntentModel, input: SupportRequest): Su
   const paidButLocked = paid !== undefined && lockedOut !== undefined && PAID_BUT_LOCKED_INTENTS.has(intent);
   const said = `the member says "${paid}" and "${lockedOut}"`;
   if (paidButLocked && !member?.allowed) {
-    // The member says they paid, our records give no access: neither the status nor a sign-in link settles it.
+    // The member says they paid, our records give no access: neither the status nor a sign-in link settles it. What
+    // they ask for is access (the person's queue says so), whatever the words scored.
+    intent = 'account_access';
     return decide('human', `Paid but locked out (${said}) while our records give no access: a person checks`);
   }
   if (paid !== undefined && member && !member.allowed && intent === 'membership_status') {

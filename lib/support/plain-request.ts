@@ -182,6 +182,11 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
       /\b(?:downgrad\w*|cheaper|lower (?:tier|plan|price)|smaller plan|gunstiger\w*|kleiner\w* (?:tarif|plan|paket)|moins cher\w*|formule (?:inferieure|moins)|mas barat\w*|plan (?:mas )?(?:economico|barato|basico))\b/,
   },
   {
+    why: 'one part of the membership to end and another to keep, which the how-to-cancel reply does not offer',
+    pattern:
+      /\b(?:only (?:the )?\w+ (?:and|but) keep|(?:and|but) keep (?:the|my) \w+|solo (?:el|la|los|las) \w+ y (?:quedarme|mantener|seguir)|(?:y|pero) (?:quedarme con|mantener) (?:el|la|los|las)|nur (?:das|den|die) \w+ (?:kundigen|beenden|abbestellen)|(?:aber|und) (?:das|den|die) \w+ behalten|seulement (?:le|la|les) \w+ (?:et|mais) garder|(?:et|mais) garder (?:le|la|les))\b/,
+  },
+  {
     why: 'another currency, which the reply cannot issue',
     pattern: /\b(?:currency|wahrung|devise|moneda|in (?:usd|dollars?|euros?|eur|gbp|pounds|chf))\b/,
   },
@@ -214,11 +219,16 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
       /\b(?:what (?:is|was) (?:this|that|it) (?:charge )?for|what(?: is|s) this charge|wofur (?:ist|war) (?:das|diese)|c est quoi ce (?:prelevement|paiement)|a quoi correspond|(?:que|a que) (?:es|corresponde) este cobro)\b/,
   },
   {
-    why: 'a cancellation the member already made, which the how-to-cancel reply does not answer',
+    why: 'a cancellation the member already made, which neither the how-to-cancel nor the sign-in reply answers',
     // The status reply says when a membership set to cancel ends; a charge after cancelling goes to billing's person.
-    except: ['membership_status', 'billing', 'invoice_receipt', 'account_access'],
+    except: ['membership_status', 'billing', 'invoice_receipt'],
     pattern:
       /\b(?:i (?:hit|clicked|pressed|tapped) (?:on )?(?:the )?cancel\w*|already cancel\w*|i (?:have )?cancell?ed|ya (?:he )?cancele|habe (?:bereits |schon )?gekundigt|jai (?:deja )?(?:annule|resilie))\b/,
+  },
+  {
+    why: 'a refund the member got, which a fresh sign-in link does not undo',
+    except: ['membership_status', 'billing', 'invoice_receipt', 'cancellation'],
+    pattern: /\b(?:refund\w*|erstatt\w*|ruckerstatt\w*|rembours\w*|reembols\w*|devolu\w*)\b/,
   },
   {
     why: "the member's bank or proof against our records",
@@ -228,7 +238,7 @@ export const PLAIN_REQUEST_MARKS: readonly PlainRequestMark[] = [
   {
     why: 'terms the reply does not cover (a fee, unused months, a lifetime plan, a discount, a contract, a written confirmation, another language, two-factor settings)',
     pattern:
-      /\b(?:fee|fees|penalty|owe|owing|schulde\w*|unused|remaining (?:months|weeks|days|time)|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|black friday|cyber monday|deal|promo\w*|coupon|voucher|gutschein|for the price of|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
+      /\b(?:fee|fees|penalty|owe|owing|schulde\w*|unused|remaining (?:months|weeks|days|time)|(?:get|have|give) (?:\w+ ){0,2}(?:rest|remainder|difference) back|halfway|half way|partial refund|teilerstattung|remboursement partiel|reembolso parcial|pro ?rat\w*|gebuhr\w*|frais|lifetime|lebenslang\w*|a vie|discount|rabatt|remise|descuento|black friday|cyber monday|deal|promo\w*|coupon|voucher|gutschein|for the price of|contract|vertrag|commitment|written|in writing|schriftlich|par ecrit|por escrito|in english|auf englisch|en anglais|en ingles|two factor|2fa|mfa|authenticator)\b/,
   },
 ];
 
