@@ -11,7 +11,7 @@ import {
   formatFailures,
   formatSupportReport,
   CROSS_VALIDATION_FOLDS,
-  HELD_OUT_16_CORPUS_PATH,
+  HELD_OUT_17_CORPUS_PATH,
   HELD_OUT_CORPUS_PATH,
   loadSupportCorpus,
   type SupportReport,
@@ -563,20 +563,18 @@ describe('support: the right topic, but a person is needed', () => {
   });
 });
 
-// Held-outs 5 to 15 were measured, so they are training data now (round 12 folded held-out 15 into the corpus).
-// Held-out 16 was written by a helper from the replies' text alone, never the rules, the corpus or the older held-out
-// sets, and committed before round 12's classifier changes (its commit says so), in members' voices (59 of 160 in
+// Held-outs 5 to 16 were measured, so they are training data now (round 13 folded held-out 16 into the corpus).
+// Held-out 17 was written by a helper from the replies' text alone, never the rules, the corpus or the older held-out
+// sets, and committed before round 13's classifier changes (8e9a3a3 says so), in members' voices (41 of 160 in
 // German, French or Spanish, typos, non-native English, anger, one line and long, two questions in one, 9 unknown
-// senders), labelled with the intent and whether the intent's reply fully serves the member (61 of its 135
-// named-intent messages do not: the resolved share cannot pass 55%).
-// Measured once after round 12 was committed (406de68; `npx tsx tools/support-report.ts
-// test/data/support-holdout-16.json`): 86% (116 of 135), 29% (39), 8 wrong automatic answers (6 the right intent's
-// reply to a message that needed a person, 2 another named intent's reply). Round 11's classifier on the same set:
-// 116, 34, 4. The 4 added wrong answers all came from round 12's loosenings, which were then reverted (3f451d7): the
-// floors below are the shipped classifier's figures on this set (116, 32, 4, 1 another intent's reply), taken after
-// the set had been seen, so the next held-out set is what measures it. Round 4's classifier: 106, 36, 6.
-describe('support held-out set 16', () => {
-  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_16_CORPUS_PATH));
+// senders), labelled with the intent and whether the intent's reply fully serves the member (60 of its 135
+// named-intent messages do not: the resolved share cannot pass 56%).
+// Measured once after round 13 was committed (`npx tsx tools/support-report.ts test/data/support-holdout-17.json`):
+// 86% (116 of 135), 27% (36), 3 wrong automatic answers, each the right intent's reply to a message that needed a
+// person; no other intent's reply and no message about something else answered. Round 12's classifier gave the same
+// 116, 36 and 3 on it: round 13's changes, chosen on the corpus, neither helped nor hurt on unseen messages.
+describe('support held-out set 17', () => {
+  const report = evaluateSupportCorpus(loadSupportCorpus(HELD_OUT_17_CORPUS_PATH));
   const wrongIntent = report.results.filter(
     ({ entry, result }) => result.route !== 'human' && result.intent !== entry.expectedIntent,
   );
@@ -589,37 +587,36 @@ describe('support held-out set 16', () => {
 
   it('classifies the five named intents at least as well as measured (116 of 135, 86%)', () => {
     console.log(
-      `Support classifier on held-out set 16 (${report.results.length} messages)\n\n` +
+      `Support classifier on held-out set 17 (${report.results.length} messages)\n\n` +
         `${formatSupportReport(report)}\n\n${formatConfusionMatrix(report.results)}\n\n${formatFailures(report)}`,
     );
     expect(report.named.correct).toBeGreaterThanOrEqual(116);
   });
 
-  it('resolves at least as many named-intent requests without a person as measured (32 of 135)', () => {
-    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(32);
+  it('resolves at least as many named-intent requests without a person as measured (36 of 135)', () => {
+    expect(report.named.resolvedWithoutHuman).toBeGreaterThanOrEqual(36);
   });
 
-  it('gives no more wrong automatic answers on the named intents than measured (4; 8 with the loosenings)', () => {
-    expect(report.named.wrongAutomatic).toBeLessThanOrEqual(4);
+  it('gives no more wrong automatic answers on the named intents than measured (3)', () => {
+    expect(report.named.wrongAutomatic).toBeLessThanOrEqual(3);
   });
 
-  it("answers no message about something else, and at most 1 with another named intent's reply (measured)", () => {
-    expect(wrongIntent.filter(({ entry }) => entry.expectedIntent === 'other')).toHaveLength(0);
-    expect(wrongIntent.length).toBeLessThanOrEqual(1);
+  it("answers no message about something else, and none with another named intent's reply (measured)", () => {
+    expect(wrongIntent).toHaveLength(0);
   });
 
-  // Issue 17's targets, not met on held-out 16 (86%, 24%, 4 wrong automatic answers). `it.failing` keeps them
+  // Issue 17's targets, not met on held-out 17 (86%, 27%, 3 wrong automatic answers). `it.failing` keeps them
   // visible and turns red the day they hold, so that the line becomes `it`. Never tune on this set to make them
-  // pass: fold it into the training corpus and write held-out 17 first.
+  // pass: fold it into the training corpus and write held-out 18 first.
   it.failing('reaches 92% on the five named intents (issue 17 target; measured 86%)', () => {
     expect(accuracy(report.named)).toBeGreaterThanOrEqual(0.92);
   });
 
-  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 24%)', () => {
+  it.failing('resolves 75% of the named-intent requests without a person (issue 17 target; measured 27%)', () => {
     expect(report.named.resolvedWithoutHuman / report.named.messages).toBeGreaterThanOrEqual(0.75);
   });
 
-  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 4)', () => {
+  it.failing('gives no wrong automatic answer on the held-out set (issue 17 target; measured 3)', () => {
     expect(report.named.wrongAutomatic).toBe(0);
   });
 });
@@ -630,10 +627,10 @@ describe('support cross-validation', () => {
 
   it('keeps the named intents at 90% or more when each fold is classified by a model that never saw it', () => {
     console.log(`${CROSS_VALIDATION_FOLDS}-fold cross-validation over the corpus\n\n${formatSupportReport(folds)}`);
-    // 89.3% in round 12 (89.2% when held-out 15 joined the corpus; 89.8% in round 11, 89.4% when held-out 14
+    // 90.2% in round 13 (88.9% when held-out 16 joined the corpus), 89.3% in round 12 (89.2% when held-out 15 joined; 89.8% in round 11, 89.4% when held-out 14
     // joined, 90.1% in round 10, 90.0% in round 9, 90.5% in round 8, 91% in round 7; 93% before held-out 7).
     expect(accuracy(folds.named)).toBeGreaterThanOrEqual(0.89);
-    // None in rounds 11 and 12 (9 when held-out 15 joined the corpus, 5 when held-out 14 did; none in rounds 9
+    // None in rounds 11 to 13 (3 when held-out 16 joined the corpus, 9 when held-out 15 did, 5 when held-out 14 did; none in rounds 9
     // and 10, one in rounds 6 to 8).
     expect(folds.named.wrongAutomatic).toBe(0);
   });
