@@ -58,6 +58,14 @@ export const envSchema = z
      * local activity, which needs its workflow cached (measured: with 0 the worker stalls).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(1_000_000).optional(),
+    /**
+     * How long a member's next workflow task waits for the worker that holds the member in its cache before any worker
+     * may take it (and replay the member's history). The SDK's 10s timed out under a renewal day's load on 2 cores
+     * and each timeout cost ~10s of lag; longer delays the takeover after a worker crash by as much.
+     */
+    WORKER_STICKY_QUEUE_TIMEOUT: durationMs
+      .pipe(z.number().min(1_000, 'must be at least 1s').max(300_000, 'must be at most 5m'))
+      .default(ms('20s')),
     /** PostgreSQL connection string; unset under `npm start` means an embedded PostgreSQL under `.data/`. */
     DATABASE_URL: optionalString.pipe(
       z
@@ -176,8 +184,15 @@ export interface Config {
   port: number;
   /** WORKER_METRICS_PORT: where `npm run worker` serves its metrics. */
   workerMetricsPort?: number;
-  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_CACHED_WORKFLOWS: unset means the Temporal SDK's defaults. */
-  workerTuning: { maxConcurrentWorkflowTaskExecutions?: number; maxCachedWorkflows?: number };
+  /**
+   * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_CACHED_WORKFLOWS (unset means the Temporal SDK's defaults) and
+   * WORKER_STICKY_QUEUE_TIMEOUT.
+   */
+  workerTuning: {
+    maxConcurrentWorkflowTaskExecutions?: number;
+    maxCachedWorkflows?: number;
+    stickyQueueScheduleToStartTimeoutMs?: number;
+  };
   databaseUrl?: string;
   temporal: {
     address?: string;
@@ -253,6 +268,7 @@ export function loadConfig(
         ? {}
         : { maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS }),
       ...(e.WORKER_MAX_CACHED_WORKFLOWS === undefined ? {} : { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }),
+      stickyQueueScheduleToStartTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT,
     },
     databaseUrl: e.DATABASE_URL,
     temporal: {

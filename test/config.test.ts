@@ -21,7 +21,9 @@ describe('config', () => {
       port: 3000,
       temporal: { namespace: 'default', taskQueue: 'memberops' },
       dunning: { gracePeriodMs: 3 * 86_400_000, remindersMs: [0, 3 * 86_400_000, 7 * 86_400_000], cancelAfterMs: 14 * 86_400_000, finalAction: 'mark_canceled' },
+      workerTuning: { stickyQueueScheduleToStartTimeoutMs: 20_000 },
     });
+    expect(loadConfig({ ...base, WORKER_STICKY_QUEUE_TIMEOUT: '1m' }).workerTuning.stickyQueueScheduleToStartTimeoutMs).toBe(60_000);
   });
 
   it('parses durations in the Temporal / ms string form', () => {
@@ -38,6 +40,8 @@ describe('config', () => {
     [{ ...base, DUNNING_GRACE_PERIOD: '5 days', DUNNING_CANCEL_AFTER: '1 day' }, 'DUNNING_CANCEL_AFTER'],
     [{ ...base, INTERCOM_BASE_URL: 'not a url' }, 'INTERCOM_BASE_URL'],
     [{ ...base, DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
+    [{ ...base, WORKER_STICKY_QUEUE_TIMEOUT: '0s' }, 'WORKER_STICKY_QUEUE_TIMEOUT'],
+    [{ ...base, WORKER_STICKY_QUEUE_TIMEOUT: '1 hour' }, 'WORKER_STICKY_QUEUE_TIMEOUT'],
     [{ ...base, NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_test_123' }, 'STRIPE_SECRET_KEY'],
   ])('refuses a bad value and names the variable (%o → %s)', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -34,6 +34,8 @@ describe('a worker process killed in the middle of a dunning cycle', () => {
       env: {
         ...process.env,
         ...policy,
+        // The SDK's 10s: how long a task for the dead worker's cache waits before the new worker may take it.
+        WORKER_STICKY_QUEUE_TIMEOUT: '10s',
         ...overrides,
         DATABASE_URL: env.databaseUrl,
         TEMPORAL_ADDRESS: env.temporalAddress,

@@ -13,7 +13,7 @@ export interface CreateWorkerOptions extends ActivityDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Worker identity shown in the Temporal UI. */
   identity?: string;
-  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS and WORKER_MAX_CACHED_WORKFLOWS (lib/config.ts). */
+  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_CACHED_WORKFLOWS, WORKER_STICKY_QUEUE_TIMEOUT (lib/config.ts). */
   tuning?: Config['workerTuning'];
 }
 
@@ -33,6 +33,9 @@ export async function createMemberopsWorker(opts: CreateWorkerOptions): Promise<
       ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions }
       : {}),
     ...(tuning?.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: tuning.maxCachedWorkflows }),
+    ...(tuning?.stickyQueueScheduleToStartTimeoutMs === undefined
+      ? {}
+      : { stickyQueueScheduleToStartTimeout: tuning.stickyQueueScheduleToStartTimeoutMs }),
   });
 }
 

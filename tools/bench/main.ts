@@ -55,10 +55,15 @@ const envSchema = z.object({
   /** Worker tuning under test, passed to the worker only (lib/config.ts validates them); unset: the SDK defaults. */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.string().regex(/^\d+$/).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.string().regex(/^\d+$/).optional(),
+  WORKER_STICKY_QUEUE_TIMEOUT: z.string().optional(),
 });
 
 /** The worker tuning variables the bench passes on (see envSchema). */
-const TUNING_KEYS = ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS'] as const;
+const TUNING_KEYS = [
+  'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+  'WORKER_MAX_CACHED_WORKFLOWS',
+  'WORKER_STICKY_QUEUE_TIMEOUT',
+] as const;
 
 /** A bad flag or variable: reported in one line, before anything is started. */
 class UsageError extends Error {
