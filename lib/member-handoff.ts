@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { membershipWorkflow } from '../workflows/membership';
 import { memberWorkflowId, membershipStatusKey, stripeCustomerIdKey } from '../workflows/messages';
 import { stripeSnapshotSignal, type MemberSnapshot } from '../workflows/snapshot-messages';
-import { memberSummary, memoAtStart } from '../workflows/temporal-ui';
+import { memberSummary, memoAtStart, statusAtStart } from '../workflows/temporal-ui';
 
 export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot: MemberSnapshot) {
   return temporal.workflow.signalWithStart<typeof membershipWorkflow, [MemberSnapshot]>('membershipWorkflow', {
@@ -17,7 +17,7 @@ export function signalWithSnapshot(temporal: Client, taskQueue: string, snapshot
     ...memoAtStart(snapshot),
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: snapshot.customerId },
-      { key: membershipStatusKey, value: 'none' },
+      { key: membershipStatusKey, value: statusAtStart({ snapshot }, Date.now()) },
     ],
   });
 }

@@ -18,7 +18,7 @@ import {
   type MemberEvent,
 } from '../workflows/messages';
 import type { membershipWorkflow } from '../workflows/membership';
-import { memberSummary, memoAtStart } from '../workflows/temporal-ui';
+import { memberSummary, memoAtStart, statusAtStart } from '../workflows/temporal-ui';
 import {
   alertSetAside,
   markHandedOff,
@@ -178,7 +178,7 @@ export function signalMemberWorkflow(temporal: Client, taskQueue: string, event:
     ...memoAtStart(event),
     typedSearchAttributes: [
       { key: stripeCustomerIdKey, value: event.customerId },
-      { key: membershipStatusKey, value: 'none' },
+      { key: membershipStatusKey, value: statusAtStart({ event }, Date.now()) },
     ],
   });
 }

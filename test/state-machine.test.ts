@@ -2,6 +2,7 @@ import type { DunningPolicy, MemberEvent, MembershipStatus } from '../workflows/
 import { nextDeadline } from '../workflows/dunning-timers';
 import { initialState, type Effect, type MemberState } from '../workflows/member-state';
 import { reduce } from '../workflows/reducer';
+import { statusAtStart } from '../workflows/temporal-ui';
 
 const policy: DunningPolicy = { gracePeriodMs: 3 * 86_400_000, remindersMs: [0, 3 * 86_400_000, 7 * 86_400_000], cancelAfterMs: 14 * 86_400_000, finalAction: 'mark_canceled' };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -234,5 +235,20 @@ describe('membership state machine', () => {
       state = reduce(state, { kind: 'event', event: ev('charge.dispute.created', { objectId: `du_${i}` }), nowMs: T0, policy }).state;
     }
     expect(state.seenEventIds.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('the status a start sets for a new member (statusAtStart)', () => {
+  it.each([
+    [sub('active'), 'active'],
+    [sub('trialing', { trialEnd: sec(T0) + 86_400 }), 'trialing'],
+    [sub('past_due'), 'grace_period'],
+    [invoice('invoice.payment_failed'), 'none'],
+    [ev('customer.subscription.deleted', { subscriptionStatus: 'canceled' }), 'canceled'],
+    [ev('customer.subscription.trial_will_end'), 'none'],
+  ] as const)('is the status the first event gives an empty state (%#: %s)', (event, status) => {
+    expect(statusAtStart({ event }, T0 + 10_000)).toBe(status);
+    // The workflow's own reading of the same event, with the worker's policy.
+    expect(reduce(initialState('cus_1'), { kind: 'event', event, nowMs: T0 + 10_000, policy }).state.status).toBe(status);
   });
 });

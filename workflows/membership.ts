@@ -199,10 +199,11 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   );
   const lanes = [projection, notices, stripe, crm];
 
-  // A lean first run starts with the search attributes its start set (the customer id, status `none`), and a first run
-  // with the memo its start set (temporal-ui.ts `memoAtStart`; none for starts by earlier code): upserted on change only.
+  // A lean first run starts with the search attributes its start set (the customer id, and the status its first event
+  // gives an empty state, temporal-ui.ts `statusAtStart`, or `none` from starts by earlier code), and a first run with
+  // the memo its start set (`memoAtStart`; none for starts by earlier code): upserted on change only.
   let published = {
-    status: lean && !input.state ? 'none' : '',
+    status: lean && !input.state ? (workflowInfo().typedSearchAttributes.get(membershipStatusKey) ?? 'none') : '',
     ...memberMemo(input.state ? undefined : workflowInfo().memo),
   };
   const publish = (): void => {

@@ -4,8 +4,12 @@
  * recorded histories replay unchanged.
  */
 import { nextDeadline } from './dunning-timers';
-import type { MemberState } from './member-state';
+import { initialState, type MemberState } from './member-state';
+import type { DunningPolicy, MemberEvent, MembershipStatus } from './messages';
 import { withOverride } from './operator-messages';
+import { reduce } from './reducer';
+import { applySnapshot } from './snapshot';
+import type { MemberSnapshot } from './snapshot-messages';
 
 /** `member cus_… · email`, the first line of the workflow in the Temporal UI. */
 export const memberSummary = (customerId: string, email?: string | null): string =>
@@ -34,6 +38,46 @@ export function memoAtStart(first: {
 export function memberMemo(memo: Record<string, unknown> | undefined): MemberMemo {
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
   return { email: text(memo?.['email']), appUserId: text(memo?.['appUserId']) };
+}
+
+/**
+ * The default durations (lib/config.ts): only the first status of a cycle depends on them (`grace_period`, or
+ * `past_due` when a snapshot's cycle started longer ago than the grace period).
+ */
+const DAY_MS = 86_400_000;
+const GUESS_POLICY: DunningPolicy = {
+  gracePeriodMs: 3 * DAY_MS,
+  remindersMs: [],
+  cancelAfterMs: 14 * DAY_MS,
+  finalAction: 'mark_canceled',
+};
+
+/**
+ * The status a start sets for a new member: the one its first event or snapshot gives an empty state, so that the
+ * run's first task need not upsert the status it already shows (membership.ts reads it back from
+ * `workflowInfo().typedSearchAttributes`). A guess the run does not confirm (a worker without a grace period, several
+ * events before the first task) costs the one upsert every start made before; Temporal ignores a start's search
+ * attributes when the member's workflow is already running.
+ */
+export function statusAtStart(
+  first: { event: MemberEvent } | { snapshot: MemberSnapshot },
+  nowMs: number,
+): MembershipStatus {
+  try {
+    const outcome =
+      'event' in first
+        ? reduce(initialState(first.event.customerId), {
+            kind: 'event',
+            event: first.event,
+            nowMs,
+            policy: GUESS_POLICY,
+          })
+        : applySnapshot(initialState(first.snapshot.customerId), first.snapshot, nowMs, GUESS_POLICY);
+    return outcome.state.status;
+  } catch {
+    // The run decides; a start whose guess failed sets `none` as starts did before.
+    return 'none';
+  }
 }
 
 const at = (iso: string | null | undefined): string =>
