@@ -1,6 +1,6 @@
 import ms from 'ms';
 import { z } from 'zod';
-import type { DunningPolicy } from '../workflows/messages';
+import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../workflows/messages';
 import { DEFAULT_AUTO_REPLY_MIN_CONFIDENCE } from './support/rules';
 import { productionIssues, refineSecurity, securityConfig, securityEnvShape, type ConfigPart, type SecurityConfig } from './config-security';
 
@@ -104,13 +104,13 @@ export const envSchema = z
     /** Stripe requests per second of `npm run backfill` (Stripe allows 100/s live, 25/s in test mode); 0: unthrottled. */
     BACKFILL_REQUESTS_PER_SECOND: z.coerce.number().min(0).max(100).default(10),
     /** How long a member keeps access after a failed payment. */
-    DUNNING_GRACE_PERIOD: durationMs.default(ms('3 days')),
+    DUNNING_GRACE_PERIOD: durationMs.default(DEFAULT_DUNNING_POLICY.gracePeriodMs),
     /** Reminder offsets from the first failure, comma separated. */
-    DUNNING_REMINDERS: durationList.default([0, ms('3 days'), ms('7 days')]),
+    DUNNING_REMINDERS: durationList.default(() => [...DEFAULT_DUNNING_POLICY.remindersMs]),
     /** When an unpaid member is finally canceled, counted from the first failure. */
-    DUNNING_CANCEL_AFTER: durationMs.default(ms('14 days')),
+    DUNNING_CANCEL_AFTER: durationMs.default(DEFAULT_DUNNING_POLICY.cancelAfterMs),
     /** What the final dunning step does: cancel the subscription in Stripe, or only mark it canceled here. */
-    DUNNING_FINAL_ACTION: z.enum(['cancel_in_stripe', 'mark_canceled']).default('mark_canceled'),
+    DUNNING_FINAL_ACTION: z.enum(['cancel_in_stripe', 'mark_canceled']).default(DEFAULT_DUNNING_POLICY.finalAction),
     /** A member workflow continues-as-new after this many history events (or earlier when Temporal suggests it). */
     MEMBER_HISTORY_LIMIT: z.coerce.number().int().min(20).max(50_000).default(5000),
     /** Intercom access token; unset turns CRM sync and Intercom messages off. */

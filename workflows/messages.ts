@@ -105,6 +105,15 @@ export interface DunningPolicy {
   finalAction: 'cancel_in_stripe' | 'mark_canceled';
 }
 
+const DAY_MS = 86_400_000;
+/** The policy of an unset DUNNING_* configuration (lib/config.ts): 3 days' grace, reminders at 0, 3 and 7 days. */
+export const DEFAULT_DUNNING_POLICY: DunningPolicy = {
+  gracePeriodMs: 3 * DAY_MS,
+  remindersMs: [0, 3 * DAY_MS, 7 * DAY_MS],
+  cancelAfterMs: 14 * DAY_MS,
+  finalAction: 'mark_canceled',
+};
+
 export interface DunningState {
   /** ISO */
   cycleStartedAt: string;

@@ -5,7 +5,7 @@
  */
 import { nextDeadline } from './dunning-timers';
 import { initialState, type MemberState } from './member-state';
-import type { DunningPolicy, MemberEvent, MembershipStatus } from './messages';
+import { DEFAULT_DUNNING_POLICY, type MemberEvent, type MembershipStatus } from './messages';
 import { withOverride } from './operator-messages';
 import { reduce } from './reducer';
 import { applySnapshot } from './snapshot';
@@ -41,19 +41,9 @@ export function memberMemo(memo: Record<string, unknown> | undefined): MemberMem
 }
 
 /**
- * The default durations (lib/config.ts): only the first status of a cycle depends on them (`grace_period`, or
- * `past_due` when a snapshot's cycle started longer ago than the grace period).
- */
-const DAY_MS = 86_400_000;
-const GUESS_POLICY: DunningPolicy = {
-  gracePeriodMs: 3 * DAY_MS,
-  remindersMs: [],
-  cancelAfterMs: 14 * DAY_MS,
-  finalAction: 'mark_canceled',
-};
-
-/**
- * The status a start sets for a new member: the one its first event or snapshot gives an empty state, so that the
+ * The status a start sets for a new member: the one its first event or snapshot gives an empty state under the default
+ * dunning policy (only a cycle's first status depends on it: `grace_period`, or `past_due` when a snapshot's cycle
+ * started longer ago than the grace period), so that the
  * run's first task need not upsert the status it already shows (membership.ts reads it back from
  * `workflowInfo().typedSearchAttributes`). A guess the run does not confirm (a worker without a grace period, several
  * events before the first task) costs the one upsert every start made before; Temporal ignores a start's search
@@ -70,9 +60,9 @@ export function statusAtStart(
             kind: 'event',
             event: first.event,
             nowMs,
-            policy: GUESS_POLICY,
+            policy: DEFAULT_DUNNING_POLICY,
           })
-        : applySnapshot(initialState(first.snapshot.customerId), first.snapshot, nowMs, GUESS_POLICY);
+        : applySnapshot(initialState(first.snapshot.customerId), first.snapshot, nowMs, DEFAULT_DUNNING_POLICY);
     return outcome.state.status;
   } catch {
     // The run decides; a start whose guess failed sets `none` as starts did before.
